@@ -1,0 +1,55 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# hbond: user-facing entry points. The module build itself is in Kbuild.
+#
+#   make setup     install packages and tools, build the test kernel (cached)
+#   make           build hbond.ko and ipsecsim.ko against KDIR
+#   make test      everything: style, host tests, module build, guest tests
+#   make run       the demo in a QEMU guest
+#   make shell     interactive guest with the modules loaded
+#   make guest CMD="..."   run one command in the guest with the modules loaded
+
+SHELL := /bin/bash
+ENV := source scripts/env.sh
+KDIR ?= $(shell $(ENV); hbond_kdir)
+RUSTC ?= /usr/bin/rustc
+RUSTDOC ?= /usr/bin/rustdoc
+BINDGEN ?= $(shell $(ENV); echo $$BINDGEN)
+KMAKE = $(MAKE) -C $(KDIR) M=$(CURDIR) LLVM=1 RUSTC=$(RUSTC) RUSTDOC=$(RUSTDOC) BINDGEN=$(BINDGEN)
+
+.PHONY: all modules setup kernel check test run shell guest clean
+
+all: modules
+
+modules:
+	$(KMAKE) modules
+
+# Build with clippy as the Rust compiler driver (the kernel's CLIPPY=1).
+clippy:
+	$(KMAKE) CLIPPY=1 CLIPPY_DRIVER=/usr/bin/clippy-driver modules
+
+setup:
+	scripts/setup.sh
+
+kernel:
+	scripts/build-kernel.sh
+
+check:
+	scripts/check.sh
+
+test:
+	scripts/test.sh
+
+run:
+	scripts/demo.sh
+
+shell:
+	scripts/guest.sh --shell
+
+guest:
+	scripts/guest.sh -- $(CMD)
+
+clean:
+	-$(KMAKE) clean
+	rm -f rust/bindings/generated.rs
+	cargo clean

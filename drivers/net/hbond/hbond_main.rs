@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! hbond: a team master device for heterogeneous NICs.
+//!
+//! `ip link add hb0 type hbond` creates a team; `ip link set DEV master hb0`
+//! enslaves a NIC. See `Documentation/hbond.rst`.
+
+use kernel::prelude::*;
+
+#[path = "../../../rust/lib.rs"]
+pub mod kernel_ext;
+
+/// Decision logic shared with the host tests (`hbond-core/`).
+pub mod hbond_core {
+    #[path = "../../../../hbond-core/src/aft.rs"]
+    pub mod aft;
+}
+
+mod kunit_tests;
+mod team;
+
+use kernel_ext::net::{link, notifier::NotifierRegistration};
+
+module! {
+    type: HbondModule,
+    name: "hbond",
+    author: "hbond developers",
+    description: "Team master for heterogeneous NICs with ESP offload",
+    license: "GPL",
+    alias: ["rtnl-link-hbond"],
+}
+
+struct HbondModule {
+    // Dropped in order: the link type (and its devices) go first.
+    _link: link::Registration<team::Hbond>,
+    _events: NotifierRegistration<team::SlaveEvents>,
+}
+
+impl kernel::Module for HbondModule {
+    fn init(_module: &'static ThisModule) -> Result<Self> {
+        let events = NotifierRegistration::new()?;
+        let link = link::Registration::new()?;
+        pr_info!("hbond: loaded\n");
+        Ok(Self {
+            _link: link,
+            _events: events,
+        })
+    }
+}

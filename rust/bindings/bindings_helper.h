@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Headers for which the project generates Rust bindings with bindgen, in
+ * addition to what the kernel crate's own bindings cover. The 6.12 kernel
+ * crate does not reach netdevice.h, rtnetlink.h, net/xfrm.h or crypto/aead.h.
+ *
+ * Sorted alphabetically.
+ */
+
+#include <crypto/aead.h>
+#include <crypto/internal/aead.h>
+#include <kunit/test.h>
+#include <linux/etherdevice.h>
+#include <linux/if_arp.h>
+#include <linux/netdevice.h>
+#include <linux/skbuff.h>
+#include <net/rtnetlink.h>
+#include <net/xfrm.h>
+
+#include "../helpers/helpers.h"
+
+/*
+ * bindgen cannot evaluate function-like macros or casts; expose the values
+ * as constants (renamed by the build rule, as the kernel crate does).
+ */
+const netdev_features_t HBOND_CONST_HELPER_NETIF_F_HW_ESP = NETIF_F_HW_ESP;
+const netdev_features_t HBOND_CONST_HELPER_NETIF_F_HW_ESP_TX_CSUM = NETIF_F_HW_ESP_TX_CSUM;
+const netdev_features_t HBOND_CONST_HELPER_NETIF_F_GSO_ESP = NETIF_F_GSO_ESP;
+const netdev_features_t HBOND_CONST_HELPER_NETIF_F_LLTX = NETIF_F_LLTX;
+const netdev_features_t HBOND_CONST_HELPER_NETIF_F_SG = NETIF_F_SG;
+const netdev_features_t HBOND_CONST_HELPER_NETIF_F_HW_CSUM = NETIF_F_HW_CSUM;
+const netdev_features_t HBOND_CONST_HELPER_NETIF_F_HIGHDMA = NETIF_F_HIGHDMA;
+const netdev_features_t HBOND_CONST_HELPER_NETIF_F_RXCSUM = NETIF_F_RXCSUM;
+const netdev_features_t HBOND_CONST_HELPER_NETIF_F_ALL_TSO = NETIF_F_ALL_TSO;
+const netdev_features_t HBOND_CONST_HELPER_NETIF_F_GSO_SOFTWARE = NETIF_F_GSO_SOFTWARE;
+const netdev_features_t HBOND_CONST_HELPER_NETIF_F_VLAN_CHALLENGED = NETIF_F_VLAN_CHALLENGED;
+const netdev_features_t HBOND_CONST_HELPER_NETIF_F_NETNS_LOCAL = NETIF_F_NETNS_LOCAL;
+const gfp_t HBOND_CONST_HELPER_GFP_ATOMIC = GFP_ATOMIC;
+const gfp_t HBOND_CONST_HELPER_GFP_KERNEL = GFP_KERNEL;

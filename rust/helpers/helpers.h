@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Out-of-line wrappers for static inline functions and macros that the Rust
+ * abstractions need. Each module links its own copy (see Kbuild).
+ */
+#ifndef HBOND_RUST_HELPERS_H
+#define HBOND_RUST_HELPERS_H
+
+#include <kunit/test.h>
+#include <linux/netdevice.h>
+#include <linux/skbuff.h>
+
+void *hbond_helper_netdev_priv(const struct net_device *dev);
+void hbond_helper_dev_hold(struct net_device *dev);
+void hbond_helper_dev_put(struct net_device *dev);
+struct net *hbond_helper_dev_net(const struct net_device *dev);
+void hbond_helper_eth_hw_addr_random(struct net_device *dev);
+void hbond_helper_dev_lltx_enable(struct net_device *dev);
+void hbond_helper_dev_needs_free_netdev(struct net_device *dev);
+bool hbond_helper_netif_is_master(const struct net_device *dev);
+bool hbond_helper_netif_is_slave(const struct net_device *dev);
+bool hbond_helper_netif_running(const struct net_device *dev);
+bool hbond_helper_netif_carrier_ok(const struct net_device *dev);
+bool hbond_helper_netif_is_rx_handler_busy(const struct net_device *dev);
+void hbond_helper_set_slave_flags(struct net_device *dev, bool slave);
+void hbond_helper_set_master_flags(struct net_device *dev);
+void hbond_helper_netif_tx_start_all_queues(struct net_device *dev);
+void hbond_helper_netif_tx_stop_all_queues(struct net_device *dev);
+struct net_device *hbond_helper_netdev_notifier_info_to_dev(const struct netdev_notifier_info *info);
+int hbond_helper_dev_validate_ether(const struct net_device *dev, struct nlattr *tb[]);
+
+void hbond_helper_put_net(struct net *net);
+void hbond_helper_rcu_read_lock(void);
+void hbond_helper_rcu_read_unlock(void);
+void hbond_helper_kfree_skb(struct sk_buff *skb);
+struct net_device *hbond_helper_skb_dev(const struct sk_buff *skb);
+void hbond_helper_skb_set_dev(struct sk_buff *skb, struct net_device *dev);
+unsigned int hbond_helper_skb_len(const struct sk_buff *skb);
+int hbond_helper_dev_queue_xmit(struct sk_buff *skb);
+struct sk_buff *hbond_helper_skb_share_check(struct sk_buff *skb, gfp_t pri);
+
+void hbond_helper_kunit_fail(struct kunit *test, const char *file, int line,
+			     const char *condition);
+struct kunit *hbond_helper_kunit_get_current_test(void);
+
+#endif

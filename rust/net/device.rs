@@ -1,0 +1,240 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Network devices (`struct net_device`).
+
+use crate::kernel_ext::bindings;
+use core::ptr::NonNull;
+use kernel::{
+    error::{to_result, Result},
+    str::CStr,
+    types::{AlwaysRefCounted, Opaque},
+};
+
+/// A network device.
+///
+/// References to it are only handed out where the kernel guarantees that the
+/// device stays valid: inside its own callbacks, under RTNL for a device
+/// found by the stack, or through a counted [`kernel::types::ARef`].
+///
+/// # Invariants
+///
+/// The wrapped `struct net_device` is valid for the lifetime of any
+/// reference to this object.
+#[repr(transparent)]
+pub struct Device(Opaque<bindings::net_device>);
+
+impl Device {
+    /// Borrows the device at `ptr`.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must point to a valid `struct net_device` that stays valid for `'a`.
+    pub(crate) unsafe fn from_raw<'a>(ptr: *const bindings::net_device) -> &'a Self {
+        // SAFETY: `Device` is a transparent wrapper of `net_device`; validity
+        // for `'a` is guaranteed by the caller.
+        unsafe { &*ptr.cast() }
+    }
+
+    pub(crate) fn as_raw(&self) -> *mut bindings::net_device {
+        self.0.get()
+    }
+
+    /// The interface name, e.g. `hb0`.
+    pub fn name(&self) -> &CStr {
+        // SAFETY: `name` is a NUL-terminated array inside the valid device.
+        unsafe { CStr::from_char_ptr((*self.as_raw()).name.as_ptr()) }
+    }
+
+    /// The interface index.
+    pub fn ifindex(&self) -> i32 {
+        // SAFETY: The device is valid; `ifindex` is fixed once registered.
+        unsafe { (*self.as_raw()).ifindex }
+    }
+
+    /// The interface flags (`IFF_*`).
+    pub fn flags(&self) -> u32 {
+        // SAFETY: The device is valid; a racy read of the flags word is what
+        // the C helpers do too.
+        unsafe { core::ptr::read_volatile(&(*self.as_raw()).flags) }
+    }
+
+    /// Whether this is a loopback device.
+    pub fn is_loopback(&self) -> bool {
+        self.flags() & bindings::net_device_flags_IFF_LOOPBACK != 0
+    }
+
+    /// Whether this is an Ethernet device (type and address length).
+    pub fn is_ethernet(&self) -> bool {
+        // SAFETY: The device is valid; type and addr_len are fixed at setup.
+        unsafe {
+            u32::from((*self.as_raw()).type_) == bindings::ARPHRD_ETHER
+                && u32::from((*self.as_raw()).addr_len) == bindings::ETH_ALEN
+        }
+    }
+
+    /// Whether the device is administratively up.
+    pub fn is_running(&self) -> bool {
+        // SAFETY: The device is valid.
+        unsafe { bindings::hbond_helper_netif_running(self.as_raw()) }
+    }
+
+    /// Whether the device has carrier.
+    pub fn carrier_ok(&self) -> bool {
+        // SAFETY: The device is valid.
+        unsafe { bindings::hbond_helper_netif_carrier_ok(self.as_raw()) }
+    }
+
+    /// Reports carrier (link up) to the stack.
+    pub fn carrier_on(&self) {
+        // SAFETY: The device is valid; callable from any context.
+        unsafe { bindings::netif_carrier_on(self.as_raw()) }
+    }
+
+    /// Reports loss of carrier to the stack.
+    pub fn carrier_off(&self) {
+        // SAFETY: The device is valid; callable from any context.
+        unsafe { bindings::netif_carrier_off(self.as_raw()) }
+    }
+
+    /// Whether the device is the master of an aggregation (bond, team,
+    /// bridge, ...).
+    pub fn is_master(&self) -> bool {
+        // SAFETY: The device is valid.
+        unsafe { bindings::hbond_helper_netif_is_master(self.as_raw()) }
+    }
+
+    /// Whether the device already has a master device. Needs RTNL.
+    pub fn has_master(&self, _rtnl: &Rtnl) -> bool {
+        // SAFETY: The device is valid and RTNL is held, as
+        // `netdev_master_upper_dev_get` requires.
+        !unsafe { bindings::netdev_master_upper_dev_get(self.as_raw()) }.is_null()
+    }
+
+    /// The master device this device is enslaved to, if any. Needs RTNL,
+    /// which also keeps the master alive for the returned lifetime.
+    pub fn master<'a>(&self, _rtnl: &'a Rtnl) -> Option<&'a Device> {
+        // SAFETY: The device is valid and RTNL is held.
+        let master = unsafe { bindings::netdev_master_upper_dev_get(self.as_raw()) };
+        if master.is_null() {
+            None
+        } else {
+            // SAFETY: Upper devices stay registered while RTNL is held.
+            Some(unsafe { Device::from_raw(master) })
+        }
+    }
+
+    /// Whether an rx_handler (bridge, macvlan, another master...) already
+    /// claims the device's receive path.
+    pub fn has_rx_handler(&self) -> bool {
+        // SAFETY: The device is valid.
+        unsafe { bindings::hbond_helper_netif_is_rx_handler_busy(self.as_raw()) }
+    }
+
+    /// Whether both devices are in the same network namespace.
+    pub fn same_netns(&self, other: &Device) -> bool {
+        // SAFETY: Both devices are valid.
+        unsafe {
+            bindings::hbond_helper_dev_net(self.as_raw())
+                == bindings::hbond_helper_dev_net(other.as_raw())
+        }
+    }
+
+    /// The rtnetlink link kind of the device (`veth`, `hbond`, ...), if any.
+    pub fn link_kind(&self) -> Option<&CStr> {
+        // SAFETY: The device is valid; `rtnl_link_ops` is set before
+        // registration and outlives the device, as does its `kind` string.
+        unsafe {
+            let ops = (*self.as_raw()).rtnl_link_ops;
+            if ops.is_null() || (*ops).kind.is_null() {
+                None
+            } else {
+                Some(CStr::from_char_ptr((*ops).kind))
+            }
+        }
+    }
+}
+
+/// Operations that need RTNL: configuration of device stacking.
+impl Device {
+    /// Makes `master` the master of this device (`netdev_master_upper_dev_link`).
+    pub fn link_master(&self, master: &Device, extack: &mut super::ExtAck, _rtnl: &Rtnl) -> Result {
+        // SAFETY: Both devices are valid, RTNL is held and the extack is the
+        // request's.
+        to_result(unsafe {
+            bindings::netdev_master_upper_dev_link(
+                self.as_raw(),
+                master.as_raw(),
+                core::ptr::null_mut(),
+                core::ptr::null_mut(),
+                extack.as_raw(),
+            )
+        })
+    }
+
+    /// Undoes [`Device::link_master`].
+    pub fn unlink_master(&self, master: &Device, _rtnl: &Rtnl) {
+        // SAFETY: Both devices are valid, linked, and RTNL is held.
+        unsafe { bindings::netdev_upper_dev_unlink(self.as_raw(), master.as_raw()) }
+    }
+
+    /// Sets or clears `IFF_SLAVE`, as a master does for its lower devices.
+    pub fn set_slave_flag(&self, slave: bool, _rtnl: &Rtnl) {
+        // SAFETY: The device is valid and RTNL, which protects `flags`, is held.
+        unsafe { bindings::hbond_helper_set_slave_flags(self.as_raw(), slave) }
+    }
+
+    /// Marks the device as an aggregation master (`IFF_MASTER`); used in setup.
+    pub fn set_master_flag(&self) {
+        // SAFETY: Called during setup, before anyone else sees the device.
+        unsafe { bindings::hbond_helper_set_master_flags(self.as_raw()) }
+    }
+
+    /// Brings the device up (`dev_open`).
+    pub fn open(&self, extack: &mut super::ExtAck, _rtnl: &Rtnl) -> Result {
+        // SAFETY: The device is valid and RTNL is held.
+        to_result(unsafe { bindings::dev_open(self.as_raw(), extack.as_raw()) })
+    }
+}
+
+// SAFETY: `dev_hold`/`dev_put` keep the device structure alive; it may be
+// used from any thread.
+unsafe impl AlwaysRefCounted for Device {
+    fn inc_ref(&self) {
+        // SAFETY: The existence of `&self` means the device is valid.
+        unsafe { bindings::hbond_helper_dev_hold(self.as_raw()) }
+    }
+
+    unsafe fn dec_ref(obj: NonNull<Self>) {
+        // SAFETY: The caller owns a reference taken by `inc_ref`.
+        unsafe { bindings::hbond_helper_dev_put(obj.cast().as_ptr()) }
+    }
+}
+
+// SAFETY: A net_device is designed for concurrent use; every method above
+// uses the kernel's own synchronisation.
+unsafe impl Sync for Device {}
+// SAFETY: As above.
+unsafe impl Send for Device {}
+
+/// Proof that the RTNL lock is held.
+///
+/// # Invariants
+///
+/// RTNL is held by the current task while this object exists.
+pub struct Rtnl {
+    _not_send: core::marker::PhantomData<*mut ()>,
+}
+
+impl Rtnl {
+    /// Asserts a lock the caller knows is held.
+    ///
+    /// # Safety
+    ///
+    /// The caller must hold RTNL for the lifetime of the returned object.
+    pub(crate) unsafe fn assume_held() -> Self {
+        // INVARIANT: Guaranteed by the caller.
+        Self {
+            _not_send: core::marker::PhantomData,
+        }
+    }
+}

@@ -1,0 +1,554 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Link types: a driver's `rtnl_link_ops` (what `ip link add ... type KIND`
+//! creates) together with the `net_device_ops` of the devices it creates.
+//!
+//! A driver implements [`Link`]; [`Registration`] registers the kind with
+//! rtnetlink, and [`Adapter`] provides the C trampolines. Each device's
+//! private area holds a pointer to the driver's per-device [`Link::Data`],
+//! which lives from registration until the device is freed.
+
+use super::{stats::Stats64, Device, ExtAck, SkBuff};
+use crate::kernel_ext::bindings;
+use core::{marker::PhantomData, ops::Deref, pin::Pin};
+use kernel::{
+    alloc::{flags::GFP_KERNEL, KBox},
+    error::{code::*, from_result, to_result, Error, Result},
+    init::{InPlaceInit, PinInit},
+    prelude::*,
+    str::CStr,
+    types::Opaque,
+};
+
+/// A link type and the operations of its devices.
+///
+/// Every callback runs in the context documented for its C counterpart:
+/// `newlink`, `dellink`, `uninit`, `open`, `stop`, `add_slave` and
+/// `del_slave` under RTNL; `start_xmit` in the transmit softirq path, possibly
+/// concurrently on several CPUs (the devices are `LLTX`).
+#[vtable]
+pub trait Link: Sized + Send + Sync + 'static {
+    /// The kind name given to `ip link add ... type KIND`.
+    const KIND: &'static CStr;
+
+    /// Per-device driver state.
+    type Data: Send + Sync;
+
+    /// Completes the default Ethernet setup of a new device (features,
+    /// flags, limits). The device is not registered yet.
+    fn setup(_dev: &Device) {}
+
+    /// Creates the device: must call [`NewLink::register`].
+    fn newlink(link: &mut NewLink<'_, Self>, extack: &mut ExtAck) -> Result;
+
+    /// Queues the device (and any companion) for unregistration.
+    fn dellink(dev: &LinkDevice<Self>, queue: &mut UnregisterQueue<'_>) {
+        queue.add(dev);
+    }
+
+    /// Called while the device is unregistered, before it stops being used.
+    fn uninit(_dev: &LinkDevice<Self>) {}
+
+    /// The device is brought up.
+    fn open(_dev: &LinkDevice<Self>) -> Result {
+        Ok(())
+    }
+
+    /// The device is brought down.
+    fn stop(_dev: &LinkDevice<Self>) -> Result {
+        Ok(())
+    }
+
+    /// Transmits `skb`; the driver owns it from here on.
+    fn start_xmit(dev: &LinkDevice<Self>, skb: SkBuff);
+
+    /// `ip link set SLAVE master DEV`.
+    fn add_slave(_dev: &LinkDevice<Self>, _slave: &Device, _extack: &mut ExtAck) -> Result {
+        Err(EOPNOTSUPP)
+    }
+
+    /// `ip link set SLAVE nomaster`.
+    fn del_slave(_dev: &LinkDevice<Self>, _slave: &Device) -> Result {
+        Err(EOPNOTSUPP)
+    }
+
+    /// Fills in interface statistics.
+    fn get_stats64(_dev: &LinkDevice<Self>, _stats: &mut Stats64<'_>) {}
+}
+
+/// What the private area of a device of link type `T` holds.
+struct Private<T: Link> {
+    /// Null until registration, then owned by the device (a `Pin<KBox>`).
+    data: *const T::Data,
+}
+
+/// A device of link type `T`, whose private area holds a `T::Data`.
+///
+/// # Invariants
+///
+/// The device was set up by [`Adapter::setup_callback`] and its data pointer
+/// is set (registration succeeded or is under way).
+#[repr(transparent)]
+pub struct LinkDevice<T: Link>(Device, PhantomData<T>);
+
+impl<T: Link> LinkDevice<T> {
+    /// # Safety
+    ///
+    /// `ptr` must be a valid device of link type `T` with its data set, valid for `'a`.
+    unsafe fn from_raw<'a>(ptr: *const bindings::net_device) -> &'a Self {
+        // SAFETY: Transparent wrapper; validity guaranteed by the caller.
+        unsafe { &*ptr.cast() }
+    }
+
+    fn private(dev: &Device) -> *mut Private<T> {
+        // SAFETY: Devices of type `T` were allocated with room for `Private<T>`.
+        unsafe { bindings::hbond_helper_netdev_priv(dev.as_raw()).cast() }
+    }
+
+    /// The driver's per-device state.
+    pub fn data(&self) -> &T::Data {
+        // SAFETY: By the type invariant the data pointer is set, and it stays
+        // valid until the device is freed, which outlives `&self`.
+        unsafe { &*(*Self::private(&self.0)).data }
+    }
+
+    /// Looks at `dev` as a device of link type `T` if it is one.
+    pub fn try_from_device(dev: &Device) -> Option<&Self> {
+        // Link kinds are unique (rtnl_link_register refuses duplicates), so
+        // the kind name identifies the ops table and thus `T`.
+        if dev.link_kind() != Some(T::KIND) {
+            return None;
+        }
+        // SAFETY: The device has type `T`; it is registered (found by the
+        // stack), so its data is set.
+        Some(unsafe { Self::from_raw(dev.as_raw()) })
+    }
+
+    /// Unregisters the device now (`unregister_netdevice`). Needs RTNL.
+    pub fn unregister(&self, _rtnl: &super::device::Rtnl) {
+        // SAFETY: The device is registered and RTNL is held.
+        unsafe { bindings::unregister_netdevice_queue(self.as_raw(), core::ptr::null_mut()) }
+    }
+}
+
+impl<T: Link> Deref for LinkDevice<T> {
+    type Target = Device;
+
+    fn deref(&self) -> &Device {
+        &self.0
+    }
+}
+
+/// The other end of a device pair (veth-like), kept in the driver data of
+/// each end.
+///
+/// Both ends of a pair are created in one `newlink` and queued for
+/// unregistration together by `dellink`, so neither is freed while the other
+/// still runs callbacks: a peer read from a device's own callback stays valid
+/// for that callback.
+pub struct PairPeer {
+    dev: core::sync::atomic::AtomicPtr<bindings::net_device>,
+}
+
+impl PairPeer {
+    /// A pair end whose peer is not known yet.
+    pub const fn new() -> Self {
+        Self {
+            dev: core::sync::atomic::AtomicPtr::new(core::ptr::null_mut()),
+        }
+    }
+
+    /// Records the peer, once both ends are registered. Needs RTNL.
+    pub fn set(&self, peer: &Device, _rtnl: &super::device::Rtnl) {
+        self.dev
+            .store(peer.as_raw(), core::sync::atomic::Ordering::Release);
+    }
+
+    /// Forgets the peer (in dellink).
+    pub fn clear(&self) {
+        self.dev
+            .store(core::ptr::null_mut(), core::sync::atomic::Ordering::Release);
+    }
+
+    /// The peer, if the pair is complete.
+    pub fn get(&self) -> Option<&Device> {
+        let ptr = self.dev.load(core::sync::atomic::Ordering::Acquire);
+        if ptr.is_null() {
+            None
+        } else {
+            // SAFETY: See the type documentation: the peer outlives every
+            // callback of the device owning `self`.
+            Some(unsafe { Device::from_raw(ptr) })
+        }
+    }
+}
+
+impl Default for PairPeer {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A request to create a device of link type `T` (`rtnl_link_ops.newlink`).
+pub struct NewLink<'a, T: Link> {
+    dev: &'a Device,
+    src_net: *mut bindings::net,
+    tb: *mut *mut bindings::nlattr,
+    _type: PhantomData<T>,
+}
+
+impl<'a, T: Link> NewLink<'a, T> {
+    /// The device being created; not registered yet.
+    pub fn device(&self) -> &'a Device {
+        self.dev
+    }
+
+    /// Registers the device with `data` as its driver state.
+    pub fn register(
+        &mut self,
+        data: impl PinInit<T::Data, Error>,
+    ) -> Result<&'a LinkDevice<T>> {
+        register_device::<T>(self.dev, data)
+    }
+
+    /// Creates another device of the same kind in the same namespace, named
+    /// after `name_template` (e.g. `c"sim%d"`), to be registered by the
+    /// caller: the other end of a device pair.
+    pub fn create_peer(&mut self, name_template: &CStr, extack: &mut ExtAck) -> Result<NewDevice<T>> {
+        // SAFETY: RTNL is held in newlink; `src_net` and `tb` come from
+        // rtnetlink and are valid for the call. The ops of the device being
+        // created are `T`'s registered ops.
+        unsafe {
+            let net = bindings::rtnl_link_get_net(self.src_net, self.tb);
+            if let Some(err) = ptr_error(net.cast()) {
+                return Err(err);
+            }
+            let peer = bindings::rtnl_create_link(
+                net,
+                name_template.as_char_ptr(),
+                bindings::NET_NAME_ENUM as u8,
+                (*self.dev.as_raw()).rtnl_link_ops,
+                self.tb,
+                extack.as_raw(),
+            );
+            bindings::hbond_helper_put_net(net);
+            if let Some(err) = ptr_error(peer.cast()) {
+                return Err(err);
+            }
+            // INVARIANT: A freshly allocated, unregistered device of type `T`.
+            Ok(NewDevice {
+                ptr: peer,
+                _type: PhantomData,
+            })
+        }
+    }
+}
+
+fn ptr_error(ptr: *const core::ffi::c_void) -> Option<Error> {
+    let value = ptr as isize;
+    if (-4095..0).contains(&value) {
+        Some(Error::from_errno(value as i32))
+    } else {
+        None
+    }
+}
+
+/// A device of type `T` that was allocated but not registered yet; freed if
+/// dropped unregistered.
+///
+/// # Invariants
+///
+/// `ptr` is a valid, unregistered device of type `T` that this object owns.
+pub struct NewDevice<T: Link> {
+    ptr: *mut bindings::net_device,
+    _type: PhantomData<T>,
+}
+
+impl<T: Link> NewDevice<T> {
+    /// The device.
+    pub fn device(&self) -> &Device {
+        // SAFETY: Valid by the type invariant.
+        unsafe { Device::from_raw(self.ptr) }
+    }
+
+    /// Registers the device with `data`; from then on the kernel owns it.
+    pub fn register<'a>(self, data: impl PinInit<T::Data, Error>) -> Result<&'a LinkDevice<T>> {
+        let ptr = self.ptr;
+        // SAFETY: Valid by the type invariant. After a successful
+        // registration the device lives until unregistered under RTNL, which
+        // the caller (holding RTNL for `'a`) observes.
+        let dev = unsafe { Device::from_raw(ptr) };
+        let result = register_device::<T>(dev, data);
+        if result.is_ok() {
+            core::mem::forget(self);
+            // SAFETY: As above; `rtnl_configure_link` announces the device
+            // as rtnetlink does for the device it created itself.
+            unsafe {
+                bindings::rtnl_configure_link(ptr, core::ptr::null(), 0, core::ptr::null())
+            };
+        }
+        result
+    }
+}
+
+impl<T: Link> Drop for NewDevice<T> {
+    fn drop(&mut self) {
+        // SAFETY: The device is ours and unregistered.
+        unsafe { bindings::free_netdev(self.ptr) }
+    }
+}
+
+fn register_device<'a, T: Link>(
+    dev: &Device,
+    data: impl PinInit<T::Data, Error>,
+) -> Result<&'a LinkDevice<T>> {
+    let data = KBox::pin_init(data, GFP_KERNEL)?;
+    let private = LinkDevice::<T>::private(dev);
+    // SAFETY: The private area was set up by `setup_callback`; nobody else
+    // uses it before registration. We hand the pinned box to the device, which
+    // frees it in `destructor_callback`.
+    unsafe { (*private).data = KBox::into_raw(Pin::into_inner_unchecked(data)) };
+    // SAFETY: `dev` is a valid, unregistered device and RTNL is held (we are
+    // called from newlink).
+    let ret = unsafe { bindings::register_netdevice(dev.as_raw()) };
+    if ret != 0 {
+        // Early failures of register_netdevice do not run priv_destructor.
+        Adapter::<T>::free_data(dev);
+        return Err(Error::from_errno(ret));
+    }
+    // SAFETY: Registered with its data set; RTNL (held by the caller for
+    // `'a`) keeps it alive.
+    Ok(unsafe { LinkDevice::from_raw(dev.as_raw()) })
+}
+
+/// The list `dellink` queues devices on (`unregister_netdevice_queue`).
+pub struct UnregisterQueue<'a> {
+    head: *mut bindings::list_head,
+    _lifetime: PhantomData<&'a mut bindings::list_head>,
+}
+
+impl UnregisterQueue<'_> {
+    /// Queues `dev` for unregistration; queueing twice is harmless.
+    pub fn add(&mut self, dev: &Device) {
+        // SAFETY: RTNL is held in dellink; `head` is the caller's list.
+        unsafe { bindings::unregister_netdevice_queue(dev.as_raw(), self.head) }
+    }
+}
+
+/// Registration of a link type with rtnetlink; unregistering it deletes all
+/// devices of the kind.
+///
+/// # Invariants
+///
+/// `ops` is registered with rtnetlink while this object exists.
+pub struct Registration<T: Link> {
+    ops: Pin<KBox<Opaque<bindings::rtnl_link_ops>>>,
+    _type: PhantomData<T>,
+}
+
+// SAFETY: The registration is only used to unregister, from any thread.
+unsafe impl<T: Link> Send for Registration<T> {}
+// SAFETY: No shared access goes through `&Registration`.
+unsafe impl<T: Link> Sync for Registration<T> {}
+
+impl<T: Link> Registration<T> {
+    /// Registers link type `T`.
+    pub fn new() -> Result<Self> {
+        let ops = KBox::pin(Opaque::new(Adapter::<T>::OPS_TEMPLATE), GFP_KERNEL)?;
+        // SAFETY: `ops` is fully initialised and pinned for as long as it is
+        // registered (until drop).
+        to_result(unsafe { bindings::rtnl_link_register(ops.get()) })?;
+        // INVARIANT: Registered above.
+        Ok(Self {
+            ops,
+            _type: PhantomData,
+        })
+    }
+}
+
+impl<T: Link> Drop for Registration<T> {
+    fn drop(&mut self) {
+        // SAFETY: Registered by the type invariant; this deletes the devices.
+        unsafe { bindings::rtnl_link_unregister(self.ops.get()) }
+    }
+}
+
+/// C trampolines for link type `T`.
+pub struct Adapter<T: Link>(PhantomData<T>);
+
+impl<T: Link> Adapter<T> {
+    const OPS_TEMPLATE: bindings::rtnl_link_ops = {
+        // SAFETY: All-zeroes is a valid `rtnl_link_ops` (no callbacks).
+        let mut ops: bindings::rtnl_link_ops = unsafe { core::mem::zeroed() };
+        ops.kind = T::KIND.as_char_ptr();
+        ops.priv_size = core::mem::size_of::<Private<T>>();
+        ops.setup = Some(Self::setup_callback);
+        ops.validate = Some(Self::validate_callback);
+        ops.newlink = Some(Self::newlink_callback);
+        ops.dellink = Some(Self::dellink_callback);
+        ops
+    };
+
+    const DEVICE_OPS: bindings::net_device_ops = {
+        // SAFETY: All-zeroes is a valid `net_device_ops` (no callbacks).
+        let mut ops: bindings::net_device_ops = unsafe { core::mem::zeroed() };
+        ops.ndo_uninit = Some(Self::uninit_callback);
+        ops.ndo_open = Some(Self::open_callback);
+        ops.ndo_stop = Some(Self::stop_callback);
+        ops.ndo_start_xmit = Some(Self::start_xmit_callback);
+        ops.ndo_set_mac_address = Some(bindings::eth_mac_addr);
+        ops.ndo_validate_addr = Some(bindings::eth_validate_addr);
+        if T::HAS_ADD_SLAVE {
+            ops.ndo_add_slave = Some(Self::add_slave_callback);
+        }
+        if T::HAS_DEL_SLAVE {
+            ops.ndo_del_slave = Some(Self::del_slave_callback);
+        }
+        if T::HAS_GET_STATS64 {
+            ops.ndo_get_stats64 = Some(Self::get_stats64_callback);
+        }
+        ops
+    };
+
+    fn free_data(dev: &Device) {
+        let private = LinkDevice::<T>::private(dev);
+        // SAFETY: Only called when no callback of the device can run any
+        // more (failed registration or priv_destructor); the pointer, if set,
+        // came from `KBox::into_raw`.
+        unsafe {
+            let data = core::mem::replace(&mut (*private).data, core::ptr::null());
+            if !data.is_null() {
+                drop(KBox::from_raw(data.cast_mut()));
+            }
+        }
+    }
+
+    unsafe extern "C" fn setup_callback(dev: *mut bindings::net_device) {
+        // SAFETY: rtnetlink passes a freshly allocated device with a private
+        // area of `priv_size` bytes.
+        unsafe {
+            bindings::ether_setup(dev);
+            LinkDevice::<T>::private(Device::from_raw(dev)).write(Private {
+                data: core::ptr::null(),
+            });
+            (*dev).netdev_ops = &Self::DEVICE_OPS;
+            (*dev).priv_destructor = Some(Self::destructor_callback);
+            bindings::hbond_helper_dev_needs_free_netdev(dev);
+            bindings::hbond_helper_dev_lltx_enable(dev);
+            bindings::hbond_helper_eth_hw_addr_random(dev);
+            T::setup(Device::from_raw(dev));
+        }
+    }
+
+    unsafe extern "C" fn destructor_callback(dev: *mut bindings::net_device) {
+        // SAFETY: Called once the device is unregistered and unused.
+        Self::free_data(unsafe { Device::from_raw(dev) });
+    }
+
+    unsafe extern "C" fn validate_callback(
+        tb: *mut *mut bindings::nlattr,
+        _data: *mut *mut bindings::nlattr,
+        _extack: *mut bindings::netlink_ext_ack,
+    ) -> kernel::ffi::c_int {
+        // SAFETY: `tb` has `IFLA_MAX + 1` entries, as rtnetlink guarantees.
+        unsafe { bindings::hbond_helper_dev_validate_ether(core::ptr::null(), tb) }
+    }
+
+    unsafe extern "C" fn newlink_callback(
+        src_net: *mut bindings::net,
+        dev: *mut bindings::net_device,
+        tb: *mut *mut bindings::nlattr,
+        _data: *mut *mut bindings::nlattr,
+        extack: *mut bindings::netlink_ext_ack,
+    ) -> kernel::ffi::c_int {
+        from_result(|| {
+            let mut link = NewLink::<T> {
+                // SAFETY: rtnetlink passes a valid device, alive for the call.
+                dev: unsafe { Device::from_raw(dev) },
+                src_net,
+                tb,
+                _type: PhantomData,
+            };
+            // SAFETY: The extack is valid for the call and only used here.
+            let mut extack = unsafe { ExtAck::from_raw(extack) };
+            T::newlink(&mut link, &mut extack)?;
+            Ok(0)
+        })
+    }
+
+    unsafe extern "C" fn dellink_callback(
+        dev: *mut bindings::net_device,
+        head: *mut bindings::list_head,
+    ) {
+        let mut queue = UnregisterQueue {
+            head,
+            _lifetime: PhantomData,
+        };
+        // SAFETY: Called under RTNL for a registered device of type `T`.
+        T::dellink(unsafe { LinkDevice::from_raw(dev) }, &mut queue);
+    }
+
+    unsafe extern "C" fn uninit_callback(dev: *mut bindings::net_device) {
+        // SAFETY: ndo_uninit only runs for devices whose registration got
+        // past ndo_init, so the data is set.
+        T::uninit(unsafe { LinkDevice::from_raw(dev) });
+    }
+
+    unsafe extern "C" fn open_callback(dev: *mut bindings::net_device) -> kernel::ffi::c_int {
+        // SAFETY: Only registered devices are opened.
+        from_result(|| T::open(unsafe { LinkDevice::from_raw(dev) }).map(|()| 0))
+    }
+
+    unsafe extern "C" fn stop_callback(dev: *mut bindings::net_device) -> kernel::ffi::c_int {
+        // SAFETY: Only registered devices are stopped.
+        from_result(|| T::stop(unsafe { LinkDevice::from_raw(dev) }).map(|()| 0))
+    }
+
+    unsafe extern "C" fn start_xmit_callback(
+        skb: *mut bindings::sk_buff,
+        dev: *mut bindings::net_device,
+    ) -> bindings::netdev_tx_t {
+        // SAFETY: The stack gives us the skb and calls us for a registered
+        // device.
+        unsafe { T::start_xmit(LinkDevice::from_raw(dev), SkBuff::from_raw(skb)) };
+        bindings::netdev_tx_NETDEV_TX_OK
+    }
+
+    unsafe extern "C" fn add_slave_callback(
+        dev: *mut bindings::net_device,
+        slave: *mut bindings::net_device,
+        extack: *mut bindings::netlink_ext_ack,
+    ) -> kernel::ffi::c_int {
+        from_result(|| {
+            // SAFETY: Called under RTNL with two registered devices and the
+            // request's extack.
+            let (dev, slave, mut extack) = unsafe {
+                (
+                    LinkDevice::from_raw(dev),
+                    Device::from_raw(slave),
+                    ExtAck::from_raw(extack),
+                )
+            };
+            T::add_slave(dev, slave, &mut extack).map(|()| 0)
+        })
+    }
+
+    unsafe extern "C" fn del_slave_callback(
+        dev: *mut bindings::net_device,
+        slave: *mut bindings::net_device,
+    ) -> kernel::ffi::c_int {
+        // SAFETY: Called under RTNL with two registered devices.
+        let (dev, slave) = unsafe { (LinkDevice::from_raw(dev), Device::from_raw(slave)) };
+        from_result(|| T::del_slave(dev, slave).map(|()| 0))
+    }
+
+    unsafe extern "C" fn get_stats64_callback(
+        dev: *mut bindings::net_device,
+        stats: *mut bindings::rtnl_link_stats64,
+    ) {
+        // SAFETY: The stack passes a registered device and a zeroed
+        // statistics block that is ours for the call.
+        let (dev, mut stats) = unsafe { (LinkDevice::from_raw(dev), Stats64::from_raw(stats)) };
+        T::get_stats64(dev, &mut stats);
+    }
+}

@@ -1,0 +1,16 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Networking: devices, link types, socket buffers.
+
+pub mod device;
+pub mod extack;
+pub mod link;
+pub mod notifier;
+pub mod rcu_device;
+pub mod rx_handler;
+pub mod skb;
+pub mod stats;
+
+pub use device::Device;
+pub use extack::ExtAck;
+pub use skb::SkBuff;

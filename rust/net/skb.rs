@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Socket buffers.
+
+use super::Device;
+use crate::kernel_ext::bindings;
+use core::ptr::NonNull;
+use kernel::error::{code::*, Result};
+
+/// An owned socket buffer. Dropping it frees the packet as a drop
+/// (`kfree_skb`); passing it on transfers the ownership.
+///
+/// # Invariants
+///
+/// `ptr` points to a valid `struct sk_buff` that this object owns exclusively.
+pub struct SkBuff {
+    ptr: NonNull<bindings::sk_buff>,
+}
+
+// SAFETY: An owned sk_buff may be handed to and freed from any context.
+unsafe impl Send for SkBuff {}
+
+impl SkBuff {
+    /// Takes ownership of `ptr`.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must be a valid sk_buff whose ownership the caller gives away.
+    pub(crate) unsafe fn from_raw(ptr: *mut bindings::sk_buff) -> Self {
+        // INVARIANT: Guaranteed by the caller.
+        Self {
+            // SAFETY: A valid sk_buff pointer is not null.
+            ptr: unsafe { NonNull::new_unchecked(ptr) },
+        }
+    }
+
+    /// Gives up ownership without freeing.
+    pub(crate) fn into_raw(self) -> *mut bindings::sk_buff {
+        let ptr = self.ptr.as_ptr();
+        core::mem::forget(self);
+        ptr
+    }
+
+    fn as_raw(&self) -> *mut bindings::sk_buff {
+        self.ptr.as_ptr()
+    }
+
+    /// Length of the packet data in bytes.
+    pub fn len(&self) -> u32 {
+        // SAFETY: The skb is valid by the type invariant.
+        unsafe { bindings::hbond_helper_skb_len(self.as_raw()) }
+    }
+
+    /// Whether the packet carries no data.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Makes `dev` the device the packet is sent on or received by.
+    pub fn set_dev(&mut self, dev: &Device) {
+        // SAFETY: The skb is owned by us; `dev` is valid. The caller's
+        // context (a transmit or receive path of a device linked to `dev`)
+        // keeps `dev` alive while the skb references it, as for any driver.
+        unsafe { bindings::hbond_helper_skb_set_dev(self.as_raw(), dev.as_raw()) }
+    }
+
+    /// Unshares the buffer if another user holds a reference to it, so that
+    /// it may be modified. On allocation failure the packet is dropped.
+    pub fn unshare(self, atomic: bool) -> Option<Self> {
+        let gfp = if atomic {
+            bindings::GFP_ATOMIC
+        } else {
+            bindings::GFP_KERNEL
+        };
+        // SAFETY: We give our reference to `skb_share_check`, which returns an
+        // exclusively owned skb or NULL after freeing ours.
+        let ptr = unsafe { bindings::hbond_helper_skb_share_check(self.into_raw(), gfp) };
+        NonNull::new(ptr).map(|ptr| Self { ptr })
+    }
+
+    /// Queues the packet for transmission on the device set with
+    /// [`SkBuff::set_dev`] (`dev_queue_xmit`).
+    pub fn queue_xmit(self) -> Result {
+        // SAFETY: Ownership passes to the stack, which frees the skb whatever
+        // the outcome.
+        let ret = unsafe { bindings::hbond_helper_dev_queue_xmit(self.into_raw()) };
+        if ret == bindings::NET_XMIT_SUCCESS as i32 || ret == bindings::NET_XMIT_CN as i32 {
+            Ok(())
+        } else {
+            Err(ENOBUFS)
+        }
+    }
+
+    /// Hands the packet to `dev` as if it had been received on it, as veth
+    /// does (`dev_forward_skb`).
+    pub fn forward_to(self, dev: &Device) -> Result {
+        // SAFETY: `dev` is valid; ownership of the skb passes to the call,
+        // which frees it on failure.
+        let ret = unsafe { bindings::dev_forward_skb(dev.as_raw(), self.into_raw()) };
+        if ret == bindings::NET_RX_SUCCESS as i32 {
+            Ok(())
+        } else {
+            Err(ENOBUFS)
+        }
+    }
+}
+
+impl Drop for SkBuff {
+    fn drop(&mut self) {
+        // SAFETY: We own the skb by the type invariant.
+        unsafe { bindings::hbond_helper_kfree_skb(self.as_raw()) }
+    }
+}

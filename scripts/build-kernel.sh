@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Build the hbond test kernel from Debian's linux-source-6.12 into a cache
+# directory keyed by (kernel package version, config fragment, toolchain).
+# With a warm cache this returns at once.
+set -euo pipefail
+. "$(dirname "$0")/env.sh"
+
+kdir=$(hbond_kdir)
+if [ -f "$kdir/.hbond-kernel-ok" ]; then
+	echo "test kernel: cached at $kdir"
+	exit 0
+fi
+
+tarball=/usr/src/$HBOND_KVER_PKG.tar.xz
+[ -f "$tarball" ] || { echo "missing $tarball: run 'make setup'" >&2; exit 1; }
+kver=$(dpkg-query -W -f='${Version}' "$HBOND_KVER_PKG")
+src=$HBOND_CACHE/src/$kver
+if [ ! -f "$src/.extracted" ]; then
+	echo "extracting $tarball"
+	rm -rf "$src" && mkdir -p "$src"
+	tar -xf "$tarball" -C "$src" --strip-components=1
+	touch "$src/.extracted"
+fi
+
+frag=$HBOND_TOP/kernel/hbond-test.config
+mkdir -p "$kdir"
+start=$(date +%s)
+make -C "$src" O="$kdir" "${HBOND_KMAKE_ARGS[@]}" allnoconfig >/dev/null
+"$src/scripts/kconfig/merge_config.sh" -m -O "$kdir" "$kdir/.config" "$frag" >/dev/null
+make -C "$src" O="$kdir" "${HBOND_KMAKE_ARGS[@]}" olddefconfig >/dev/null
+
+# Every option of the fragment must have survived olddefconfig: a silently
+# dropped option (unmet dependency) would make the test kernel lie.
+missing=0
+while IFS= read -r line; do
+	case "$line" in
+	CONFIG_*=n) sym=${line%%=*}
+		grep -qE "^$sym=[ym]" "$kdir/.config" && { echo "config: $sym should be off" >&2; missing=1; } ;;
+	CONFIG_*=*) grep -qxF "$line" "$kdir/.config" || { echo "config: $line not applied" >&2; missing=1; } ;;
+	"# CONFIG_"*" is not set") sym=${line#\# }; sym=${sym%% *}
+		grep -qE "^$sym=[ym]" "$kdir/.config" && { echo "config: $sym should be off" >&2; missing=1; } ;;
+	esac
+done < "$frag"
+[ "$missing" = 0 ] || { echo "kernel config fragment not fully applied" >&2; exit 1; }
+
+make -C "$src" O="$kdir" "${HBOND_KMAKE_ARGS[@]}" -j"$(($(nproc) + 1))" bzImage modules
+touch "$kdir/.hbond-kernel-ok"
+ln -sfn "$(basename "$kdir")" "$HBOND_CACHE/kernel"
+echo "test kernel: built in $(( $(date +%s) - start ))s at $kdir"

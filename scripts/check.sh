@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Style checks with the kernel's Rust toolchain: rustfmt, clippy (host crates
+# and modules), and a `// SAFETY:` comment above every unsafe block.
+# With an argument, appends "pass|fail NAME" lines to that file.
+set -uo pipefail
+. "$(dirname "$0")/env.sh"
+cd "$HBOND_TOP"
+results=${1:-/dev/null}
+status=0
+record() {
+	echo "$1 $2" >> "$results"
+	if [ "$1" = pass ]; then echo "check: $2: ok"; else echo "check: $2: FAILED" >&2; status=1; fi
+}
+
+mapfile -t rs < <(git ls-files '*.rs')
+if /usr/bin/rustfmt --check --edition 2021 --config-path .rustfmt.toml "${rs[@]}"; then
+	record pass "rustfmt"
+else
+	record fail "rustfmt"
+fi
+
+if "$HBOND_CARGO" clippy --workspace --all-targets -q -- -D warnings; then
+	record pass "clippy (host crates)"
+else
+	record fail "clippy (host crates)"
+fi
+
+mkdir -p out
+if make -s clippy > out/clippy.txt 2>&1 && ! grep -qE '^(warning|error)' out/clippy.txt; then
+	record pass "clippy and rustc lints (modules)"
+else
+	cat out/clippy.txt >&2
+	record fail "clippy and rustc lints (modules)"
+fi
+
+missing=$(awk 'FNR==1{p1="";p2=""} /unsafe[[:space:]]*\{/ && !/unsafe fn/ {
+	if (p1 !~ /SAFETY/ && p2 !~ /SAFETY/ && $0 !~ /SAFETY/) print FILENAME":"FNR } {p2=p1; p1=$0}' "${rs[@]}")
+if [ -z "$missing" ]; then
+	record pass "SAFETY comment on every unsafe block"
+else
+	echo "$missing" >&2
+	record fail "SAFETY comment on every unsafe block"
+fi
+exit "$status"

@@ -1,0 +1,39 @@
+# shellcheck shell=bash
+# Common environment for the project's scripts: toolchain and cache locations.
+# Sourced, not executed.
+
+HBOND_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# The cache must live where a virtme-ng guest can see it (not /var/tmp).
+HBOND_CACHE=${HBOND_CACHE:-$HOME/.cache/hbond}
+HBOND_KVER_PKG=linux-source-6.12
+HBOND_BINDGEN_VERSION=0.73.2
+HBOND_VNG_VERSION=1.42
+HBOND_VNG=$HBOND_CACHE/venv/bin/vng
+
+# The kernel needs Debian's rustc-web pair, not rustup's rustc on PATH.
+RUSTC=${RUSTC:-/usr/bin/rustc}
+RUSTDOC=${RUSTDOC:-/usr/bin/rustdoc}
+BINDGEN=${BINDGEN:-$HBOND_CACHE/tools/bin/bindgen}
+export RUSTC RUSTDOC BINDGEN HBOND_TOP HBOND_CACHE
+# Host crates use the Debian toolchain too, so a fresh machine needs no rustup.
+HBOND_CARGO=${HBOND_CARGO:-/usr/bin/cargo}
+
+# Arguments every kernel-side make invocation gets.
+HBOND_KMAKE_ARGS=(LLVM=1 "RUSTC=$RUSTC" "RUSTDOC=$RUSTDOC" "BINDGEN=$BINDGEN")
+
+hbond_kernel_key() {
+	local kver frag
+	kver=$(dpkg-query -W -f='${Version}' "$HBOND_KVER_PKG" 2>/dev/null || echo none)
+	frag=$(sha256sum "$HBOND_TOP/kernel/hbond-test.config" | cut -d' ' -f1)
+	{
+		echo "$kver" "$frag"
+		"$RUSTC" --version 2>/dev/null || echo no-rustc
+		"$BINDGEN" --version 2>/dev/null || echo no-bindgen
+		clang --version 2>/dev/null | head -n1 || echo no-clang
+	} | sha256sum | cut -c1-16
+}
+
+# Build directory of the cached test kernel for the current inputs.
+hbond_kdir() {
+	echo "$HBOND_CACHE/kernel-$(hbond_kernel_key)"
+}

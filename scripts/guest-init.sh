@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Runs inside the guest (see guest.sh): load the modules, run the command,
+# optionally unload and scan for leaks, and leave dmesg and rc for the host.
+set -u
+out=$1 modules=$2 testmode=$3
+shift 3
+top=$(cd "$(dirname "$0")/.." && pwd)
+
+mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
+mountpoint -q /sys/kernel/tracing || mount -t tracefs none /sys/kernel/tracing 2>/dev/null
+# Stream the kernel log to the host, so a crash still leaves a trace.
+dmesg -w > "$out/dmesg.txt" 2>&1 &
+dmesg_pid=$!
+
+fail() { echo "guest: $*" >&2; echo 1 > "$out/rc.pending"; }
+rc=0
+if [ "$modules" = 1 ]; then
+	insmod "$top/ipsecsim.ko" || fail "insmod ipsecsim.ko failed"
+	insmod "$top/hbond.ko" || fail "insmod hbond.ko failed"
+fi
+
+if [ $# -gt 0 ]; then
+	"$@"
+	rc=$?
+fi
+
+if [ "$testmode" = 1 ]; then
+	if [ "$modules" = 1 ]; then
+		rmmod hbond || fail "rmmod hbond failed"
+		rmmod ipsecsim || fail "rmmod ipsecsim failed"
+	fi
+	if [ -w /sys/kernel/debug/kmemleak ]; then
+		# Objects must be older than 5 s before kmemleak reports them.
+		sleep 6
+		echo scan > /sys/kernel/debug/kmemleak
+		echo scan > /sys/kernel/debug/kmemleak
+		cat /sys/kernel/debug/kmemleak > "$out/kmemleak.txt"
+	fi
+fi
+[ -f "$out/rc.pending" ] && { [ "$rc" != 0 ] || rc=1; rm -f "$out/rc.pending"; }
+sleep 0.2
+kill "$dmesg_pid" 2>/dev/null
+wait "$dmesg_pid" 2>/dev/null
+dmesg > "$out/dmesg.txt"
+echo "$rc" > "$out/rc"
+exit "$rc"

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Run a command in a QEMU guest booted from the test kernel, with the host's
+# userland (virtme-ng), and hbond.ko / ipsecsim.ko loaded.
+#
+#   scripts/guest.sh [options] -- CMD [ARGS...]   exit status and output of CMD
+#   scripts/guest.sh --shell                      interactive shell
+#
+# Options:
+#   --out DIR       where the guest writes dmesg.txt and rc (default: out/guest)
+#   --no-modules    do not load the modules
+#   --test          test mode: unload the modules after CMD and scan for leaks
+#   --timeout SECS  kill the guest after SECS (default 1200)
+#
+# The kernel log of the run is saved in DIR/dmesg.txt and checked for splats
+# (WARNING, BUG, lockdep, KASAN, kmemleak, Rust panics); a splat fails the run.
+# HBOND_KVM=1 uses KVM where it works (it does not on nested hosts).
+set -euo pipefail
+. "$(dirname "$0")/env.sh"
+
+out=$HBOND_TOP/out/guest
+shell=0 modules=1 testmode=0 timeout=1200
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--out) out=$2; shift 2 ;;
+	--shell) shell=1; shift ;;
+	--no-modules) modules=0; shift ;;
+	--test) testmode=1; shift ;;
+	--timeout) timeout=$2; shift 2 ;;
+	--) shift; break ;;
+	*) echo "guest.sh: unknown option $1" >&2; exit 2 ;;
+	esac
+done
+[ $# -gt 0 ] || [ "$shell" = 1 ] || { echo "usage: guest.sh [options] -- CMD..." >&2; exit 2; }
+
+kdir=$(hbond_kdir)
+[ -f "$kdir/.hbond-kernel-ok" ] || { echo "guest.sh: no test kernel; run 'make setup'" >&2; exit 1; }
+if [ "$modules" = 1 ]; then
+	for m in hbond.ko ipsecsim.ko; do
+		[ -f "$HBOND_TOP/$m" ] || { echo "guest.sh: $m not built; run 'make'" >&2; exit 1; }
+	done
+fi
+
+mkdir -p "$out"
+rm -f "$out/rc" "$out/dmesg.txt"
+out=$(cd "$out" && pwd)
+
+vng_args=(--run "$kdir" --cpus 2 --memory 2G --rwdir "$out" --cwd "$HBOND_TOP"
+	--append "panic=-1 oops=panic log_buf_len=8M")
+[ "${HBOND_KVM:-0}" = 1 ] || vng_args+=(--disable-kvm)
+
+inner=("$HBOND_TOP/scripts/guest-init.sh" "$out" "$modules" "$testmode")
+if [ "$shell" = 1 ]; then
+	exec "$HBOND_VNG" "${vng_args[@]}" --exec "$(printf '%q ' "${inner[@]}") bash -i"
+fi
+
+set +e
+timeout --foreground "$timeout" "$HBOND_VNG" "${vng_args[@]}" \
+	--exec "$(printf '%q ' "${inner[@]}" "$@")" </dev/null
+vng_rc=$?
+set -e
+
+if [ ! -f "$out/rc" ]; then
+	echo "guest.sh: the guest did not finish (vng exit $vng_rc); kernel log in $out/dmesg.txt" >&2
+	[ -f "$out/dmesg.txt" ] && tail -n 40 "$out/dmesg.txt" >&2
+	exit 125
+fi
+rc=$(cat "$out/rc")
+if ! "$HBOND_TOP/scripts/check-dmesg.sh" "$out/dmesg.txt"; then
+	[ "$rc" != 0 ] || rc=124
+fi
+exit "$rc"

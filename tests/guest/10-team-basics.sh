@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# A team with an ipsecsim pair end and a veth enslaved: create, enslave,
+# traffic through the active slave, automatic release, deletion.
+. "$(dirname "$0")/lib.sh"
+
+A=hbt-a B=hbt-b
+cleanup() { ip netns del $A 2>/dev/null; ip netns del $B 2>/dev/null; }
+trap cleanup EXIT
+cleanup
+ip netns add $A && ip netns add $B
+
+ok "modules loaded" grep -qw hbond /proc/modules
+ok "create team" ip -n $A link add hb0 type hbond
+ok "team kind is hbond" bash -c "ip -n $A -d -j link show hb0 | jq -e '.[0].linkinfo.info_kind == \"hbond\"'"
+ok "create ipsecsim pair" ip -n $A link add sim0 type ipsecsim
+ok "pair peer exists" bash -c "ip -n $A -d -j link show | jq -e '[.[] | select(.linkinfo.info_kind == \"ipsecsim\")] | length == 2'"
+peer=$(ip -n $A -d -j link show | jq -r '.[] | select(.linkinfo.info_kind == "ipsecsim" and .ifname != "sim0") | .ifname')
+ok "move peer to the other host" ip -n $A link set "$peer" netns $B name sim1
+ok "create veth pair" ip -n $A link add veth0 type veth peer name veth1 netns $B
+
+ok "enslave ipsecsim end" ip -n $A link set sim0 master hb0
+ok "enslave veth" ip -n $A link set veth0 master hb0
+ok "sim0 reports hb0 as master" test "$(master_of sim0 $A)" = hb0
+ok "veth0 reports hb0 as master" test "$(master_of veth0 $A)" = hb0
+fails_with "enslaving twice is refused" "already enslaved|busy" ip -n $A link set sim0 master hb0
+fails_with "enslaving loopback is refused" "loopback" ip -n $A link set lo master hb0
+
+ip -n $A addr add 192.0.2.1/24 dev hb0
+ip -n $A link set hb0 up
+ip -n $B addr add 192.0.2.2/24 dev sim1
+ip -n $B link set sim1 up
+ok "team has carrier" bash -c "ip -n $A -j link show hb0 | jq -e '.[0].operstate == \"UP\"'"
+ok "ping through the team" ip netns exec $A ping -c 3 -i 0.2 -W 2 192.0.2.2
+
+ok "deleting an enslaved veth releases it" ip -n $A link del veth0
+ok "release with nomaster" ip -n $A link set sim0 nomaster
+ok "sim0 has no master" test -z "$(master_of sim0 $A)"
+ok "re-enslave" ip -n $A link set sim0 master hb0
+ok "delete team" ip -n $A link del hb0
+ok "slave released by team deletion" test -z "$(master_of sim0 $A)"
+ok "delete pair from one end" ip -n $A link del sim0
+ok "peer deleted with it" bash -c "! ip -n $B link show sim1 2>/dev/null"
+tap_done

@@ -1,0 +1,47 @@
+# shellcheck shell=bash
+# TAP helpers for the guest integration scripts. Sourced.
+
+_tap_n=0
+_tap_failed=0
+
+# ok DESCRIPTION CMD...: one TAP result from a command's exit status.
+ok() {
+	local desc=$1; shift
+	_tap_n=$((_tap_n + 1))
+	local output
+	if output=$("$@" 2>&1); then
+		echo "ok $_tap_n - $desc"
+	else
+		echo "not ok $_tap_n - $desc"
+		printf '#   %s\n' "\$ $*" "${output//$'\n'/$'\n'#   }"
+		_tap_failed=1
+	fi
+}
+
+# fails_with DESCRIPTION PATTERN CMD...: the command must fail and print PATTERN.
+fails_with() {
+	local desc=$1 pattern=$2; shift 2
+	_tap_n=$((_tap_n + 1))
+	local output
+	if output=$("$@" 2>&1); then
+		echo "not ok $_tap_n - $desc"
+		echo "#   succeeded unexpectedly: $*"
+		_tap_failed=1
+	elif grep -qE -- "$pattern" <<< "$output"; then
+		echo "ok $_tap_n - $desc"
+	else
+		echo "not ok $_tap_n - $desc"
+		printf '#   expected /%s/, got: %s\n' "$pattern" "$output"
+		_tap_failed=1
+	fi
+}
+
+tap_done() {
+	echo "1..$_tap_n"
+	return "$_tap_failed"
+}
+
+# master_of DEV [NETNS]: the master's name, or nothing.
+master_of() {
+	ip ${2:+-n "$2"} -j link show dev "$1" | jq -r '.[0].master // empty'
+}
