@@ -84,9 +84,8 @@ pub const fn case_end() -> bindings::kunit_case {
 pub const fn suite(name: &'static CStr, cases: *mut bindings::kunit_case) -> bindings::kunit_suite {
     // SAFETY: `kunit_suite` is plain C data for which all-zeroes is valid.
     let mut suite: bindings::kunit_suite = unsafe { core::mem::zeroed() };
-    let bytes = name.as_bytes();
-    // Keep the terminating NUL of the zeroed array.
-    assert!(bytes.len() < suite.name.len(), "KUnit suite name too long");
+    let bytes = name.as_bytes_with_nul();
+    assert!(bytes.len() <= suite.name.len(), "KUnit suite name too long");
     let mut i = 0;
     while i < bytes.len() {
         suite.name[i] = bytes[i] as _;
@@ -116,24 +115,24 @@ macro_rules! kunit_suite {
                 kunit::case_end(),
             ];
 
+            // KUnit owns the tables once the module is loaded; Rust code
+            // only takes their addresses.
             static mut SUITE: $crate::kernel_ext::bindings::kunit_suite =
-                // SAFETY: Only the address of `CASES` is taken; KUnit owns
-                // the table from here on.
-                kunit::suite(kernel::c_str!($name), unsafe {
-                    core::ptr::addr_of_mut!(CASES) as *mut _
-                });
+                kunit::suite(kernel::c_str!($name), core::ptr::addr_of_mut!(CASES) as *mut _);
 
             #[used]
             #[link_section = ".kunit_test_suites"]
             static mut SUITES: [*mut $crate::kernel_ext::bindings::kunit_suite; 1] =
-                // SAFETY: As above, only the address is taken.
-                [unsafe { core::ptr::addr_of_mut!(SUITE) }];
+                [core::ptr::addr_of_mut!(SUITE)];
         }
     };
     (@trampolines $(($case:literal, $func:ident))+) => {
         #[allow(non_snake_case)]
         mod trampoline {
             $(
+                /// # Safety
+                ///
+                /// Only called by KUnit, with the context of the running case.
                 pub(super) unsafe extern "C" fn $func(
                     test: *mut $crate::kernel_ext::bindings::kunit,
                 ) {

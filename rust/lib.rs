@@ -12,6 +12,9 @@
 // Each module uses a subset of the shared abstractions.
 #![allow(dead_code)]
 
-pub(crate) mod bindings;
+#[doc(hidden)]
+pub mod bindings;
+pub mod error;
 pub mod kunit;
+pub mod kvec_ext;
 pub mod net;

@@ -7,7 +7,7 @@ log=$1
 [ -f "$log" ] || { echo "check-dmesg: no log $log" >&2; exit 1; }
 pattern='WARNING:|BUG:|Oops|Kernel panic|general protection fault|'
 pattern+='possible circular locking|possible recursive locking|inconsistent lock state|'
-pattern+='suspicious RCU usage|lockdep|KASAN|UBSAN|kmemleak: [0-9]+ new suspected|'
+pattern+='suspicious RCU usage|KASAN|UBSAN|kmemleak: [0-9]+ new suspected|'
 pattern+='rust_panic|panicked at|refcount_t:|unregister_netdevice: waiting|'
 pattern+='blocked for more than|sleeping function called from invalid context|'
 pattern+='scheduling while atomic|list_add corruption|list_del corruption'

@@ -33,8 +33,12 @@ else
 	record fail "clippy and rustc lints (modules)"
 fi
 
-missing=$(awk 'FNR==1{p1="";p2=""} /unsafe[[:space:]]*\{/ && !/unsafe fn/ {
-	if (p1 !~ /SAFETY/ && p2 !~ /SAFETY/ && $0 !~ /SAFETY/) print FILENAME":"FNR } {p2=p1; p1=$0}' "${rs[@]}")
+# The comment block right above an unsafe block (or the line itself) must
+# contain SAFETY; multi-line comments count as one block.
+missing=$(awk 'FNR==1{safety=0}
+	/^[[:space:]]*\/\// { if ($0 ~ /SAFETY/) safety=1; next }
+	/unsafe[[:space:]]*\{/ && !/unsafe fn/ && !/SAFETY/ && !safety { print FILENAME":"FNR }
+	{ safety=0 }' "${rs[@]}")
 if [ -z "$missing" ]; then
 	record pass "SAFETY comment on every unsafe block"
 else

@@ -5,8 +5,9 @@
 set -u
 out=$1
 top=$(cd "$(dirname "$0")/.." && pwd)
+rm -rf "$out/tests"
 mkdir -p "$out/tests"
-for t in "$top"/tests/guest/*.sh; do
+for t in "$top"/tests/guest/[0-9]*.sh; do
 	name=$(basename "$t" .sh)
 	echo "=== $name"
 	start=$(date +%s.%N)

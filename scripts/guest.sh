@@ -33,6 +33,8 @@ done
 [ $# -gt 0 ] || [ "$shell" = 1 ] || { echo "usage: guest.sh [options] -- CMD..." >&2; exit 2; }
 
 kdir=$(hbond_kdir)
+# vng runs its helpers (virtme-run) from PATH.
+export PATH="$(dirname "$HBOND_VNG"):$PATH"
 [ -f "$kdir/.hbond-kernel-ok" ] || { echo "guest.sh: no test kernel; run 'make setup'" >&2; exit 1; }
 if [ "$modules" = 1 ]; then
 	for m in hbond.ko ipsecsim.ko; do

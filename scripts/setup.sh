@@ -13,7 +13,7 @@ packages=(
 	libelf-dev libssl-dev cpio xz-utils kmod
 	# Guest runner (virtme-ng from PyPI in a venv) and test tools.
 	qemu-system-x86 udev python3-venv busybox-static
-	iproute2 jq tcpdump iperf3 ethtool socat procps file
+	iproute2 iputils-ping jq tcpdump iperf3 ethtool socat procps file bc
 )
 
 missing=()

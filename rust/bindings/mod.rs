@@ -7,6 +7,7 @@
 
 #![allow(
     clippy::all,
+    clippy::undocumented_unsafe_blocks,
     dead_code,
     missing_docs,
     non_camel_case_types,
@@ -19,3 +20,9 @@
 )]
 
 include!("generated.rs");
+
+// Blocklisted above and mapped as the kernel crate does, so that sizes are
+// `usize`/`isize`.
+type __kernel_size_t = usize;
+type __kernel_ssize_t = isize;
+type __kernel_ptrdiff_t = isize;

@@ -34,19 +34,17 @@ struct net *hbond_helper_dev_net(const struct net_device *dev)
 	return dev_net(dev);
 }
 
-void hbond_helper_eth_hw_addr_random(struct net_device *dev)
-{
-	eth_hw_addr_random(dev);
-}
-
-void hbond_helper_dev_lltx_enable(struct net_device *dev)
+/*
+ * What every software device of the project gets after ether_setup: lockless
+ * transmit, freed by the core after unregistration, address changes while
+ * up, a random address until one is set.
+ */
+void hbond_helper_setup_software_dev(struct net_device *dev)
 {
 	dev->lltx = true;
-}
-
-void hbond_helper_dev_needs_free_netdev(struct net_device *dev)
-{
 	dev->needs_free_netdev = true;
+	dev->priv_flags |= IFF_LIVE_ADDR_CHANGE;
+	eth_hw_addr_random(dev);
 }
 
 bool hbond_helper_netif_is_master(const struct net_device *dev)
@@ -171,4 +169,41 @@ void hbond_helper_rcu_read_lock(void)
 void hbond_helper_rcu_read_unlock(void)
 {
 	rcu_read_unlock();
+}
+
+void hbond_helper_dev_get_mac(const struct net_device *dev, u8 *addr)
+{
+	ether_addr_copy(addr, dev->dev_addr);
+}
+
+int hbond_helper_dev_set_mac(struct net_device *dev, const u8 *addr,
+			     struct netlink_ext_ack *extack)
+{
+	struct sockaddr_storage ss = { .ss_family = dev->type };
+
+	memcpy(ss.__data, addr, dev->addr_len);
+	return dev_set_mac_address(dev, (struct sockaddr *)&ss, extack);
+}
+
+/* A master taking a lower device's address, as bonding's bond_set_dev_addr. */
+int hbond_helper_dev_adopt_mac(struct net_device *dev, const u8 *addr)
+{
+	int err = dev_pre_changeaddr_notify(dev, addr, NULL);
+
+	if (err)
+		return err;
+	__dev_addr_set(dev, addr, dev->addr_len);
+	dev->addr_assign_type = NET_ADDR_STOLEN;
+	call_netdevice_notifiers(NETDEV_CHANGEADDR, dev);
+	return 0;
+}
+
+bool hbond_helper_dev_mac_is_random(const struct net_device *dev)
+{
+	return dev->addr_assign_type == NET_ADDR_RANDOM;
+}
+
+bool hbond_helper_dev_can_set_mac(const struct net_device *dev)
+{
+	return dev->netdev_ops->ndo_set_mac_address != NULL;
 }

@@ -10,6 +10,9 @@ use kernel::{
     types::{AlwaysRefCounted, Opaque},
 };
 
+/// An Ethernet (MAC) address.
+pub type MacAddr = [u8; 6];
+
 /// A network device.
 ///
 /// References to it are only handed out where the kernel guarantees that the
@@ -187,6 +190,43 @@ impl Device {
     pub fn set_master_flag(&self) {
         // SAFETY: Called during setup, before anyone else sees the device.
         unsafe { bindings::hbond_helper_set_master_flags(self.as_raw()) }
+    }
+
+    /// The hardware (MAC) address.
+    pub fn mac(&self) -> MacAddr {
+        let mut addr = [0u8; 6];
+        // SAFETY: The device is valid and Ethernet-sized callers only use
+        // this on Ethernet devices (checked by `is_ethernet`); `addr` has
+        // room for ETH_ALEN bytes.
+        unsafe { bindings::hbond_helper_dev_get_mac(self.as_raw(), addr.as_mut_ptr()) };
+        addr
+    }
+
+    /// Whether the address was generated randomly rather than set or inherited.
+    pub fn mac_is_random(&self) -> bool {
+        // SAFETY: The device is valid.
+        unsafe { bindings::hbond_helper_dev_mac_is_random(self.as_raw()) }
+    }
+
+    /// Whether the driver lets the address be changed.
+    pub fn can_set_mac(&self) -> bool {
+        // SAFETY: The device is valid.
+        unsafe { bindings::hbond_helper_dev_can_set_mac(self.as_raw()) }
+    }
+
+    /// Changes the address through the driver (`dev_set_mac_address`).
+    pub fn set_mac(&self, addr: &MacAddr, extack: &mut super::ExtAck, _rtnl: &Rtnl) -> Result {
+        // SAFETY: The device is valid, RTNL is held, `addr` has ETH_ALEN bytes.
+        to_result(unsafe {
+            bindings::hbond_helper_dev_set_mac(self.as_raw(), addr.as_ptr(), extack.as_raw())
+        })
+    }
+
+    /// Takes `addr` as this (master) device's own address, marked as stolen
+    /// from a lower device, and announces the change.
+    pub fn adopt_mac(&self, addr: &MacAddr, _rtnl: &Rtnl) -> Result {
+        // SAFETY: The device is valid, RTNL is held, `addr` has ETH_ALEN bytes.
+        to_result(unsafe { bindings::hbond_helper_dev_adopt_mac(self.as_raw(), addr.as_ptr()) })
     }
 
     /// Brings the device up (`dev_open`).

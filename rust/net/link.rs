@@ -9,11 +9,11 @@
 //! which lives from registration until the device is freed.
 
 use super::{stats::Stats64, Device, ExtAck, SkBuff};
-use crate::kernel_ext::bindings;
+use crate::kernel_ext::{bindings, error as errno};
 use core::{marker::PhantomData, ops::Deref, pin::Pin};
 use kernel::{
     alloc::{flags::GFP_KERNEL, KBox},
-    error::{code::*, from_result, to_result, Error, Result},
+    error::{from_err_ptr, from_result, to_result, Error, Result},
     init::{InPlaceInit, PinInit},
     prelude::*,
     str::CStr,
@@ -64,12 +64,12 @@ pub trait Link: Sized + Send + Sync + 'static {
 
     /// `ip link set SLAVE master DEV`.
     fn add_slave(_dev: &LinkDevice<Self>, _slave: &Device, _extack: &mut ExtAck) -> Result {
-        Err(EOPNOTSUPP)
+        Err(errno::eopnotsupp())
     }
 
     /// `ip link set SLAVE nomaster`.
     fn del_slave(_dev: &LinkDevice<Self>, _slave: &Device) -> Result {
-        Err(EOPNOTSUPP)
+        Err(errno::eopnotsupp())
     }
 
     /// Fills in interface statistics.
@@ -116,7 +116,7 @@ impl<T: Link> LinkDevice<T> {
     pub fn try_from_device(dev: &Device) -> Option<&Self> {
         // Link kinds are unique (rtnl_link_register refuses duplicates), so
         // the kind name identifies the ops table and thus `T`.
-        if dev.link_kind() != Some(T::KIND) {
+        if dev.link_kind().map(CStr::as_bytes) != Some(T::KIND.as_bytes()) {
             return None;
         }
         // SAFETY: The device has type `T`; it is registered (found by the
@@ -204,25 +204,23 @@ impl<'a, T: Link> NewLink<'a, T> {
     }
 
     /// Registers the device with `data` as its driver state.
-    pub fn register(
-        &mut self,
-        data: impl PinInit<T::Data, Error>,
-    ) -> Result<&'a LinkDevice<T>> {
+    pub fn register(&mut self, data: impl PinInit<T::Data, Error>) -> Result<&'a LinkDevice<T>> {
         register_device::<T>(self.dev, data)
     }
 
     /// Creates another device of the same kind in the same namespace, named
     /// after `name_template` (e.g. `c"sim%d"`), to be registered by the
     /// caller: the other end of a device pair.
-    pub fn create_peer(&mut self, name_template: &CStr, extack: &mut ExtAck) -> Result<NewDevice<T>> {
+    pub fn create_peer(
+        &mut self,
+        name_template: &CStr,
+        extack: &mut ExtAck,
+    ) -> Result<NewDevice<T>> {
         // SAFETY: RTNL is held in newlink; `src_net` and `tb` come from
         // rtnetlink and are valid for the call. The ops of the device being
         // created are `T`'s registered ops.
         unsafe {
-            let net = bindings::rtnl_link_get_net(self.src_net, self.tb);
-            if let Some(err) = ptr_error(net.cast()) {
-                return Err(err);
-            }
+            let net = from_err_ptr(bindings::rtnl_link_get_net(self.src_net, self.tb))?;
             let peer = bindings::rtnl_create_link(
                 net,
                 name_template.as_char_ptr(),
@@ -232,24 +230,13 @@ impl<'a, T: Link> NewLink<'a, T> {
                 extack.as_raw(),
             );
             bindings::hbond_helper_put_net(net);
-            if let Some(err) = ptr_error(peer.cast()) {
-                return Err(err);
-            }
+            let peer = from_err_ptr(peer)?;
             // INVARIANT: A freshly allocated, unregistered device of type `T`.
             Ok(NewDevice {
                 ptr: peer,
                 _type: PhantomData,
             })
         }
-    }
-}
-
-fn ptr_error(ptr: *const core::ffi::c_void) -> Option<Error> {
-    let value = ptr as isize;
-    if (-4095..0).contains(&value) {
-        Some(Error::from_errno(value as i32))
-    } else {
-        None
     }
 }
 
@@ -283,9 +270,7 @@ impl<T: Link> NewDevice<T> {
             core::mem::forget(self);
             // SAFETY: As above; `rtnl_configure_link` announces the device
             // as rtnetlink does for the device it created itself.
-            unsafe {
-                bindings::rtnl_configure_link(ptr, core::ptr::null(), 0, core::ptr::null())
-            };
+            unsafe { bindings::rtnl_configure_link(ptr, core::ptr::null(), 0, core::ptr::null()) };
         }
         result
     }
@@ -423,6 +408,10 @@ impl<T: Link> Adapter<T> {
         }
     }
 
+    /// # Safety
+    ///
+    /// Only called by the kernel through the callback table, with the
+    /// arguments its C prototype documents.
     unsafe extern "C" fn setup_callback(dev: *mut bindings::net_device) {
         // SAFETY: rtnetlink passes a freshly allocated device with a private
         // area of `priv_size` bytes.
@@ -433,18 +422,24 @@ impl<T: Link> Adapter<T> {
             });
             (*dev).netdev_ops = &Self::DEVICE_OPS;
             (*dev).priv_destructor = Some(Self::destructor_callback);
-            bindings::hbond_helper_dev_needs_free_netdev(dev);
-            bindings::hbond_helper_dev_lltx_enable(dev);
-            bindings::hbond_helper_eth_hw_addr_random(dev);
+            bindings::hbond_helper_setup_software_dev(dev);
             T::setup(Device::from_raw(dev));
         }
     }
 
+    /// # Safety
+    ///
+    /// Only called by the kernel through the callback table, with the
+    /// arguments its C prototype documents.
     unsafe extern "C" fn destructor_callback(dev: *mut bindings::net_device) {
         // SAFETY: Called once the device is unregistered and unused.
         Self::free_data(unsafe { Device::from_raw(dev) });
     }
 
+    /// # Safety
+    ///
+    /// Only called by the kernel through the callback table, with the
+    /// arguments its C prototype documents.
     unsafe extern "C" fn validate_callback(
         tb: *mut *mut bindings::nlattr,
         _data: *mut *mut bindings::nlattr,
@@ -454,6 +449,10 @@ impl<T: Link> Adapter<T> {
         unsafe { bindings::hbond_helper_dev_validate_ether(core::ptr::null(), tb) }
     }
 
+    /// # Safety
+    ///
+    /// Only called by the kernel through the callback table, with the
+    /// arguments its C prototype documents.
     unsafe extern "C" fn newlink_callback(
         src_net: *mut bindings::net,
         dev: *mut bindings::net_device,
@@ -476,6 +475,10 @@ impl<T: Link> Adapter<T> {
         })
     }
 
+    /// # Safety
+    ///
+    /// Only called by the kernel through the callback table, with the
+    /// arguments its C prototype documents.
     unsafe extern "C" fn dellink_callback(
         dev: *mut bindings::net_device,
         head: *mut bindings::list_head,
@@ -488,22 +491,38 @@ impl<T: Link> Adapter<T> {
         T::dellink(unsafe { LinkDevice::from_raw(dev) }, &mut queue);
     }
 
+    /// # Safety
+    ///
+    /// Only called by the kernel through the callback table, with the
+    /// arguments its C prototype documents.
     unsafe extern "C" fn uninit_callback(dev: *mut bindings::net_device) {
         // SAFETY: ndo_uninit only runs for devices whose registration got
         // past ndo_init, so the data is set.
         T::uninit(unsafe { LinkDevice::from_raw(dev) });
     }
 
+    /// # Safety
+    ///
+    /// Only called by the kernel through the callback table, with the
+    /// arguments its C prototype documents.
     unsafe extern "C" fn open_callback(dev: *mut bindings::net_device) -> kernel::ffi::c_int {
         // SAFETY: Only registered devices are opened.
         from_result(|| T::open(unsafe { LinkDevice::from_raw(dev) }).map(|()| 0))
     }
 
+    /// # Safety
+    ///
+    /// Only called by the kernel through the callback table, with the
+    /// arguments its C prototype documents.
     unsafe extern "C" fn stop_callback(dev: *mut bindings::net_device) -> kernel::ffi::c_int {
         // SAFETY: Only registered devices are stopped.
         from_result(|| T::stop(unsafe { LinkDevice::from_raw(dev) }).map(|()| 0))
     }
 
+    /// # Safety
+    ///
+    /// Only called by the kernel through the callback table, with the
+    /// arguments its C prototype documents.
     unsafe extern "C" fn start_xmit_callback(
         skb: *mut bindings::sk_buff,
         dev: *mut bindings::net_device,
@@ -514,6 +533,10 @@ impl<T: Link> Adapter<T> {
         bindings::netdev_tx_NETDEV_TX_OK
     }
 
+    /// # Safety
+    ///
+    /// Only called by the kernel through the callback table, with the
+    /// arguments its C prototype documents.
     unsafe extern "C" fn add_slave_callback(
         dev: *mut bindings::net_device,
         slave: *mut bindings::net_device,
@@ -533,6 +556,10 @@ impl<T: Link> Adapter<T> {
         })
     }
 
+    /// # Safety
+    ///
+    /// Only called by the kernel through the callback table, with the
+    /// arguments its C prototype documents.
     unsafe extern "C" fn del_slave_callback(
         dev: *mut bindings::net_device,
         slave: *mut bindings::net_device,
@@ -542,6 +569,10 @@ impl<T: Link> Adapter<T> {
         from_result(|| T::del_slave(dev, slave).map(|()| 0))
     }
 
+    /// # Safety
+    ///
+    /// Only called by the kernel through the callback table, with the
+    /// arguments its C prototype documents.
     unsafe extern "C" fn get_stats64_callback(
         dev: *mut bindings::net_device,
         stats: *mut bindings::rtnl_link_stats64,

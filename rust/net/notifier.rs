@@ -86,6 +86,10 @@ impl<N: NetdevNotifier> NotifierRegistration<N> {
         })
     }
 
+    /// # Safety
+    ///
+    /// Only called by the kernel through the callback table, with the
+    /// arguments its C prototype documents.
     unsafe extern "C" fn callback(
         _nb: *mut bindings::notifier_block,
         event: kernel::ffi::c_ulong,
@@ -96,7 +100,11 @@ impl<N: NetdevNotifier> NotifierRegistration<N> {
         unsafe {
             let rtnl = Rtnl::assume_held();
             let dev = bindings::hbond_helper_netdev_notifier_info_to_dev(ptr.cast());
-            N::notify(NetdevEvent::from_raw(event as u64), Device::from_raw(dev), &rtnl);
+            N::notify(
+                NetdevEvent::from_raw(event as u64),
+                Device::from_raw(dev),
+                &rtnl,
+            );
         }
         bindings::NOTIFY_DONE as i32
     }

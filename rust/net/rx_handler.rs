@@ -84,6 +84,10 @@ impl<H: RxHandler> RxHandlerRegistration<H> {
         &self.data
     }
 
+    /// # Safety
+    ///
+    /// Only called by the kernel through the callback table, with the
+    /// arguments its C prototype documents.
     unsafe extern "C" fn rx_handler_callback(
         pskb: *mut *mut bindings::sk_buff,
     ) -> bindings::rx_handler_result_t {

@@ -3,9 +3,9 @@
 //! Socket buffers.
 
 use super::Device;
-use crate::kernel_ext::bindings;
+use crate::kernel_ext::{bindings, error as errno};
 use core::ptr::NonNull;
-use kernel::error::{code::*, Result};
+use kernel::error::Result;
 
 /// An owned socket buffer. Dropping it frees the packet as a drop
 /// (`kfree_skb`); passing it on transfers the ownership.
@@ -87,7 +87,7 @@ impl SkBuff {
         if ret == bindings::NET_XMIT_SUCCESS as i32 || ret == bindings::NET_XMIT_CN as i32 {
             Ok(())
         } else {
-            Err(ENOBUFS)
+            Err(errno::enobufs())
         }
     }
 
@@ -100,7 +100,7 @@ impl SkBuff {
         if ret == bindings::NET_RX_SUCCESS as i32 {
             Ok(())
         } else {
-            Err(ENOBUFS)
+            Err(errno::enobufs())
         }
     }
 }

@@ -19,10 +19,9 @@ impl<'a> Stats64<'a> {
     ///
     /// `ptr` must be valid for writes for `'a` with no other user meanwhile.
     pub(crate) unsafe fn from_raw(ptr: *mut bindings::rtnl_link_stats64) -> Self {
-        // SAFETY: Guaranteed by the caller.
-        Self {
-            ptr: unsafe { &mut *ptr },
-        }
+        // SAFETY: Valid and exclusive for `'a`, guaranteed by the caller.
+        let ptr = unsafe { &mut *ptr };
+        Self { ptr }
     }
 
     /// Adds transmit counters.

@@ -45,3 +45,17 @@ tap_done() {
 master_of() {
 	ip ${2:+-n "$2"} -j link show dev "$1" | jq -r '.[0].master // empty'
 }
+
+# mac_of DEV [NETNS]: the device's MAC address.
+mac_of() {
+	ip ${2:+-n "$2"} -j link show dev "$1" | jq -r '.[0].address'
+}
+
+# wait_for SECONDS SHELL-CONDITION: poll until the condition holds.
+wait_for() {
+	local deadline=$((SECONDS + $1))
+	until bash -c "$2" >/dev/null 2>&1; do
+		[ "$SECONDS" -lt "$deadline" ] || return 1
+		sleep 0.1
+	done
+}

@@ -10,11 +10,7 @@ use kernel::prelude::*;
 #[path = "../../../rust/lib.rs"]
 pub mod kernel_ext;
 
-/// Decision logic shared with the host tests (`hbond-core/`).
-pub mod hbond_core {
-    #[path = "../../../../hbond-core/src/aft.rs"]
-    pub mod aft;
-}
+pub mod hbond_core;
 
 mod kunit_tests;
 mod team;
@@ -40,7 +36,7 @@ impl kernel::Module for HbondModule {
     fn init(_module: &'static ThisModule) -> Result<Self> {
         let events = NotifierRegistration::new()?;
         let link = link::Registration::new()?;
-        pr_info!("hbond: loaded\n");
+        pr_info!("loaded\n");
         Ok(Self {
             _link: link,
             _events: events,

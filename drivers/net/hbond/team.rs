@@ -4,6 +4,7 @@
 
 use crate::hbond_core::aft::{self, SlaveLink};
 use crate::kernel_ext::net::{
+    device::MacAddr,
     device::Rtnl,
     link::{Link, LinkDevice, NewLink},
     notifier::{NetdevEvent, NetdevNotifier},
@@ -12,10 +13,11 @@ use crate::kernel_ext::net::{
     stats::Stats64,
     Device, ExtAck, SkBuff,
 };
+use crate::kernel_ext::{error as errno, kvec_ext::VecExt};
 use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use kernel::{
     alloc::{flags::GFP_KERNEL, KVec},
-    new_mutex,
+    c_str, new_mutex,
     prelude::*,
     sync::{Arc, Mutex},
     types::ARef,
@@ -44,6 +46,8 @@ pub(crate) struct SlavePort {
 /// One enslaved device; releasing it removes the receive hook.
 struct Slave {
     rx: RxHandlerRegistration<SlaveRx>,
+    /// The address to give back on release: slaves take the team's address.
+    orig_mac: MacAddr,
 }
 
 impl Slave {
@@ -81,10 +85,11 @@ impl Team {
             let dev = slave.device();
             link.usable = dev.is_running() && dev.carrier_ok();
         }
-        let current = self
-            .active
-            .get(rtnl)
-            .and_then(|a| slaves.iter().position(|s| s.device().ifindex() == a.ifindex()));
+        let current = self.active.get(rtnl).and_then(|a| {
+            slaves
+                .iter()
+                .position(|s| s.device().ifindex() == a.ifindex())
+        });
         let chosen = aft::select_active(current, &links[..slaves.len()]);
         if chosen.is_some() {
             master.carrier_on();
@@ -109,10 +114,12 @@ impl Team {
                 .iter()
                 .position(|s| s.device().ifindex() == slave.ifindex())
                 .ok_or(ENOENT)?;
-            slaves.remove(pos)
+            slaves.remove_at(pos).ok_or(ENOENT)?
         };
         slave.unlink_master(master, rtnl);
         slave.set_slave_flag(false, rtnl);
+        // Best effort, as bonding: a slave that refuses keeps the team's address.
+        let _ = slave.set_mac(&removed.orig_mac, &mut ExtAck::none(), rtnl);
         // Removes the receive hook and waits for running handlers.
         drop(removed);
         self.reselect(master, rtnl);
@@ -123,6 +130,7 @@ impl Team {
 /// Slaves per team; bounded so that selection needs no allocation.
 const MAX_SLAVES: usize = 32;
 
+#[vtable]
 impl Link for Hbond {
     const KIND: &'static CStr = c_str!("hbond");
     type Data = Team;
@@ -156,7 +164,7 @@ impl Link for Hbond {
         let team = dev.data();
         let len = u64::from(skb.len());
         let sent = team.active.read(|active| {
-            let slave = active.ok_or(ENETDOWN)?;
+            let slave = active.ok_or_else(errno::enetdown)?;
             skb.set_dev(slave);
             skb.queue_xmit()
         });
@@ -196,6 +204,10 @@ impl Link for Hbond {
             extack.set_msg(c_str!("hbond: device is in another network namespace"));
             return Err(EINVAL);
         }
+        if !slave.can_set_mac() {
+            extack.set_msg(c_str!("hbond: device cannot change its MAC address"));
+            return Err(errno::eopnotsupp());
+        }
         if team.slaves.lock().len() >= MAX_SLAVES {
             extack.set_msg(c_str!("hbond: team is full"));
             return Err(ENOSPC);
@@ -208,17 +220,38 @@ impl Link for Hbond {
             },
             GFP_KERNEL,
         )?;
-        let mut slaves = team.slaves.lock();
-        slaves.reserve(1, GFP_KERNEL)?;
+        // The list only changes under RTNL, so the room reserved here is
+        // still there below; the lock is not held while the stack runs
+        // notifiers (which take it).
+        let first = {
+            let mut slaves = team.slaves.lock();
+            slaves.reserve(1, GFP_KERNEL)?;
+            slaves.is_empty()
+        };
         let rx = RxHandlerRegistration::new(slave, port, &rtnl)?;
         if let Err(e) = slave.link_master(dev, extack, &rtnl) {
             drop(rx);
             return Err(e);
         }
+        // All slaves use the team's address, so that whichever is active
+        // receives the team's unicast frames; an empty team with a random
+        // address takes its first slave's (bonding's fail_over_mac=none).
+        let orig_mac = slave.mac();
+        let mac_result = if first && dev.mac_is_random() {
+            dev.adopt_mac(&orig_mac, &rtnl)
+        } else {
+            slave.set_mac(&dev.mac(), extack, &rtnl)
+        };
+        if let Err(e) = mac_result {
+            slave.unlink_master(dev, &rtnl);
+            drop(rx);
+            return Err(e);
+        }
         slave.set_slave_flag(true, &rtnl);
         // Cannot fail: capacity was reserved above.
-        slaves.push(Slave { rx }, GFP_KERNEL)?;
-        drop(slaves);
+        team.slaves
+            .lock()
+            .push(Slave { rx, orig_mac }, GFP_KERNEL)?;
         // A slave that stays down still counts as a member; bring it up as
         // bonding does, but keep it if that fails (its link may come later).
         let _ = slave.open(extack, &rtnl);
@@ -283,9 +316,15 @@ impl NetdevNotifier for SlaveEvents {
         match event {
             NetdevEvent::Unregister => {
                 let _ = team.release(team_dev, dev, rtnl);
-                pr_info!("{}: released {} (unregistered)\n", team_dev.name(), dev.name());
+                pr_info!(
+                    "{}: released {} (unregistered)\n",
+                    team_dev.name(),
+                    dev.name()
+                );
             }
-            NetdevEvent::Up | NetdevEvent::Down | NetdevEvent::Change => team.reselect(team_dev, rtnl),
+            NetdevEvent::Up | NetdevEvent::Down | NetdevEvent::Change => {
+                team.reselect(team_dev, rtnl)
+            }
             _ => {}
         }
     }

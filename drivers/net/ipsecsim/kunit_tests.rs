@@ -22,7 +22,10 @@ kunit_suite!(
     ipsecsim_counters_kunit,
     "ipsecsim_counters",
     [
-        ("counter_counts_packets_and_bytes", counter_counts_packets_and_bytes),
+        (
+            "counter_counts_packets_and_bytes",
+            counter_counts_packets_and_bytes
+        ),
         ("counter_starts_at_zero", counter_starts_at_zero),
     ]
 );

@@ -9,7 +9,7 @@ use crate::kernel_ext::net::{
     stats::Stats64,
     Device, ExtAck, SkBuff,
 };
-use kernel::prelude::*;
+use kernel::{c_str, prelude::*};
 
 /// The `ipsecsim` link type.
 pub(crate) struct Ipsecsim;
@@ -35,6 +35,7 @@ impl SimDevice {
     }
 }
 
+#[vtable]
 impl Link for Ipsecsim {
     const KIND: &'static CStr = c_str!("ipsecsim");
     type Data = SimDevice;

@@ -1,0 +1,7 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Decision logic shared with the host tests: the sources of the
+//! `hbond-core` crate, compiled into the module.
+
+#[path = "../../../hbond-core/src/aft.rs"]
+pub mod aft;
