@@ -26,7 +26,8 @@ echo
 echo "== modules"
 grep -E '^(hbond|ipsecsim) ' /proc/modules | awk '{print "  " $1 " (" $2 " bytes)"}'
 echo "== team hb0 (netns $H)"
-ip -n $H -d -j link show | jq -r '.[] | "  \(.ifname)\t kind=\(.linkinfo.info_kind // "-")\t master=\(.master // "-")\t state=\(.operstate)"'
+ip -n $H -d -j link show | jq -r '.[] | select(.ifname == "hb0" or .master == "hb0")
+	| "  \(.ifname)\t kind=\(.linkinfo.info_kind)\t master=\(.master // "-")\t state=\(.operstate)\t mac=\(.address)"'
 echo "== ping 192.0.2.2 through hb0"
 ip netns exec $H ping -c 5 -i 0.2 -W 2 192.0.2.2 | sed -n 's/^/  /; /packets transmitted/p'
 echo "== counters"

@@ -46,8 +46,11 @@ mkdir -p "$out"
 rm -f "$out/rc" "$out/dmesg.txt"
 out=$(cd "$out" && pwd)
 
-vng_args=(--run "$kdir" --cpus 2 --memory 2G --rwdir "$out" --cwd "$HBOND_TOP"
+# The project tree is shared explicitly, writable for the results: a guest
+# does not see every host directory (/var/tmp, for one).
+vng_args=(--run "$kdir" --cpus 2 --memory 2G --rwdir "$HBOND_TOP" --cwd "$HBOND_TOP"
 	--append "panic=-1 oops=panic log_buf_len=8M")
+case "$out/" in "$HBOND_TOP"/*) ;; *) vng_args+=(--rwdir "$out") ;; esac
 [ "${HBOND_KVM:-0}" = 1 ] || vng_args+=(--disable-kvm)
 
 inner=("$HBOND_TOP/scripts/guest-init.sh" "$out" "$modules" "$testmode")

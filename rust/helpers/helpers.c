@@ -77,10 +77,14 @@ bool hbond_helper_netif_is_rx_handler_busy(const struct net_device *dev)
 
 void hbond_helper_set_slave_flags(struct net_device *dev, bool slave)
 {
-	if (slave)
+	/* IFF_NO_ADDRCONF keeps IPv6 from configuring the slave, as bonding. */
+	if (slave) {
 		dev->flags |= IFF_SLAVE;
-	else
+		dev->priv_flags |= IFF_NO_ADDRCONF;
+	} else {
 		dev->flags &= ~IFF_SLAVE;
+		dev->priv_flags &= ~IFF_NO_ADDRCONF;
+	}
 }
 
 void hbond_helper_set_master_flags(struct net_device *dev)

@@ -180,7 +180,8 @@ impl Device {
         unsafe { bindings::netdev_upper_dev_unlink(self.as_raw(), master.as_raw()) }
     }
 
-    /// Sets or clears `IFF_SLAVE`, as a master does for its lower devices.
+    /// Sets or clears `IFF_SLAVE` (and `IFF_NO_ADDRCONF`), as a master does
+    /// for its lower devices.
     pub fn set_slave_flag(&self, slave: bool, _rtnl: &Rtnl) {
         // SAFETY: The device is valid and RTNL, which protects `flags`, is held.
         unsafe { bindings::hbond_helper_set_slave_flags(self.as_raw(), slave) }
