@@ -9,3 +9,5 @@
 #![no_std]
 
 pub mod aft;
+pub mod link;
+pub mod options;
