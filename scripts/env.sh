@@ -34,6 +34,7 @@ hbond_kernel_key() {
 }
 
 # Build directory of the cached test kernel for the current inputs.
+# HBOND_KDIR overrides it (e.g. to keep using a kernel while another builds).
 hbond_kdir() {
-	echo "$HBOND_CACHE/kernel-$(hbond_kernel_key)"
+	echo "${HBOND_KDIR:-$HBOND_CACHE/kernel-$(hbond_kernel_key)}"
 }
