@@ -9,5 +9,6 @@
 #![no_std]
 
 pub mod aft;
+pub mod alb;
 pub mod link;
 pub mod options;
