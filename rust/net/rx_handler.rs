@@ -92,7 +92,7 @@ impl<H: RxHandler> RxHandlerRegistration<H> {
             let ours: unsafe extern "C" fn(
                 *mut *mut bindings::sk_buff,
             ) -> bindings::rx_handler_result_t = Self::rx_handler_callback;
-            if handler.is_some_and(|h| core::ptr::fn_addr_eq(h, ours)) {
+            if handler.is_some_and(|h| h as usize == ours as usize) {
                 let data =
                     Arc::<H::Data>::borrow(bindings::hbond_helper_rx_handler_data(raw) as *const _);
                 Some(f(&data))

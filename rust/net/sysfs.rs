@@ -183,10 +183,12 @@ impl<G: SysfsGroup> GroupRegistration<G> {
             // waits for this file; restart the write instead, as bonding does.
             // SAFETY: Plain lock operation.
             to_result(unsafe { bindings::hbond_helper_rtnl_trylock_or_restart() })?;
-            // SAFETY: Locked just above, released below.
-            let rtnl = unsafe { Rtnl::assume_held() };
-            let result = G::store(dev, index, input, &rtnl);
-            drop(rtnl);
+            let result = {
+                // SAFETY: Locked just above, released below once this
+                // token is gone.
+                let rtnl = unsafe { Rtnl::assume_held() };
+                G::store(dev, index, input, &rtnl)
+            };
             // SAFETY: Taken above.
             unsafe { bindings::rtnl_unlock() };
             result.map(|()| count as isize)
