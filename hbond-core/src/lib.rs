@@ -11,3 +11,4 @@
 pub mod aft;
 pub mod link;
 pub mod options;
+pub mod slave_info;
