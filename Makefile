@@ -12,6 +12,7 @@
 SHELL := /bin/bash
 ENV := source scripts/env.sh
 KDIR ?= $(shell $(ENV); hbond_kdir)
+export HBOND_KDIR := $(KDIR)
 RUSTC ?= /usr/bin/rustc
 RUSTDOC ?= /usr/bin/rustdoc
 BINDGEN ?= $(shell $(ENV); echo $$BINDGEN)

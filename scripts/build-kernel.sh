@@ -5,7 +5,7 @@
 set -euo pipefail
 . "$(dirname "$0")/env.sh"
 
-kdir=$(hbond_kdir)
+kdir=$(hbond_cached_kdir)
 if [ -f "$kdir/.hbond-kernel-ok" ]; then
 	echo "test kernel: cached at $kdir"
 	exit 0

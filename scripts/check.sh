@@ -5,6 +5,8 @@
 set -uo pipefail
 . "$(dirname "$0")/env.sh"
 cd "$HBOND_TOP"
+# cargo finds clippy and rustfmt on PATH: take Debian's, matching /usr/bin/cargo.
+export PATH=/usr/bin:$PATH
 results=${1:-/dev/null}
 status=0
 record() {

@@ -34,6 +34,12 @@ hbond_kernel_key() {
 }
 
 # Build directory of the cached test kernel for the current inputs.
-hbond_kdir() {
+hbond_cached_kdir() {
 	echo "$HBOND_CACHE/kernel-$(hbond_kernel_key)"
+}
+
+# The kernel build tree to use: HBOND_KDIR (make's KDIR) if set, e.g. your
+# own kernel or a cached one while another builds; else the cached one.
+hbond_kdir() {
+	echo "${HBOND_KDIR:-$(hbond_cached_kdir)}"
 }

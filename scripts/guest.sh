@@ -35,7 +35,7 @@ done
 kdir=$(hbond_kdir)
 # vng runs its helpers (virtme-run) from PATH.
 export PATH="$(dirname "$HBOND_VNG"):$PATH"
-[ -f "$kdir/.hbond-kernel-ok" ] || { echo "guest.sh: no test kernel; run 'make setup'" >&2; exit 1; }
+[ -f "$kdir/arch/x86/boot/bzImage" ] || { echo "guest.sh: no kernel image in $kdir; run 'make setup'" >&2; exit 1; }
 if [ "$modules" = 1 ]; then
 	for m in hbond.ko ipsecsim.ko; do
 		[ -f "$HBOND_TOP/$m" ] || { echo "guest.sh: $m not built; run 'make'" >&2; exit 1; }

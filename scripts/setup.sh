@@ -43,4 +43,4 @@ if ! "$venv/bin/vng" --version 2>/dev/null | grep -q "$HBOND_VNG_VERSION"; then
 fi
 
 "$HBOND_TOP/scripts/build-kernel.sh"
-echo "setup: done (KDIR=$(hbond_kdir))"
+echo "setup: done (test kernel: $(hbond_cached_kdir))"

@@ -9,6 +9,7 @@
 #![no_std]
 
 pub mod aft;
+pub mod alb;
 pub mod link;
 pub mod options;
 pub mod slave_info;

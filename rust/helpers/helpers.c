@@ -10,6 +10,7 @@
 #include <linux/if_ether.h>
 #include <linux/netdevice.h>
 #include <linux/skbuff.h>
+#include <linux/sched/signal.h>
 #include <net/rtnetlink.h>
 
 #include "helpers.h"
@@ -210,4 +211,25 @@ bool hbond_helper_dev_mac_is_random(const struct net_device *dev)
 bool hbond_helper_dev_can_set_mac(const struct net_device *dev)
 {
 	return dev->netdev_ops->ndo_set_mac_address != NULL;
+}
+
+struct net_device *hbond_helper_to_net_dev(struct device *dev)
+{
+	return to_net_dev(dev);
+}
+
+struct kobject *hbond_helper_netdev_kobj(struct net_device *dev)
+{
+	return &dev->dev.kobj;
+}
+
+/* One lockdep class for all of the project's dynamically built attributes. */
+void hbond_helper_sysfs_attr_init(struct attribute *attr)
+{
+	sysfs_attr_init(attr);
+}
+
+int hbond_helper_rtnl_trylock_or_restart(void)
+{
+	return rtnl_trylock() ? 0 : restart_syscall();
 }

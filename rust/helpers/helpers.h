@@ -32,6 +32,10 @@ int hbond_helper_dev_set_mac(struct net_device *dev, const u8 *addr, struct netl
 int hbond_helper_dev_adopt_mac(struct net_device *dev, const u8 *addr);
 bool hbond_helper_dev_mac_is_random(const struct net_device *dev);
 bool hbond_helper_dev_can_set_mac(const struct net_device *dev);
+struct net_device *hbond_helper_to_net_dev(struct device *dev);
+struct kobject *hbond_helper_netdev_kobj(struct net_device *dev);
+void hbond_helper_sysfs_attr_init(struct attribute *attr);
+int hbond_helper_rtnl_trylock_or_restart(void);
 void hbond_helper_put_net(struct net *net);
 void hbond_helper_rcu_read_lock(void);
 void hbond_helper_rcu_read_unlock(void);

@@ -8,7 +8,11 @@
 //! private area holds a pointer to the driver's per-device [`Link::Data`],
 //! which lives from registration until the device is freed.
 
-use super::{stats::Stats64, Device, ExtAck, SkBuff};
+use super::{
+    netlink::{Attrs, NlMsg, NlaPolicy},
+    stats::Stats64,
+    Device, ExtAck, SkBuff,
+};
 use crate::kernel_ext::{bindings, error as errno};
 use core::{marker::PhantomData, ops::Deref, pin::Pin};
 use kernel::{
@@ -34,12 +38,44 @@ pub trait Link: Sized + Send + Sync + 'static {
     /// Per-device driver state.
     type Data: Send + Sync;
 
+    /// Policy of the kind's `IFLA_INFO_DATA` attributes, indexed by attribute
+    /// number (entry 0 is usually [`NlaPolicy::strict_start`]). Empty: the
+    /// kind takes no attributes.
+    const DATA_POLICY: &'static [NlaPolicy] = &[];
+
+    /// Upper bound of the space [`Link::fill_info`] needs.
+    const INFO_SIZE: usize = 0;
+
+    /// Upper bound of the space [`Link::fill_slave_info`] needs.
+    const SLAVE_INFO_SIZE: usize = 0;
+
     /// Completes the default Ethernet setup of a new device (features,
     /// flags, limits). The device is not registered yet.
     fn setup(_dev: &Device) {}
 
     /// Creates the device: must call [`NewLink::register`].
     fn newlink(link: &mut NewLink<'_, Self>, extack: &mut ExtAck) -> Result;
+
+    /// Checks the attributes of a create or change request before anything
+    /// happens (types and lengths were checked against the policy already).
+    fn validate(_data: &Attrs<'_>, _extack: &mut ExtAck) -> Result {
+        Ok(())
+    }
+
+    /// `ip link set DEV type KIND ...`: applies the attributes, all or none.
+    fn changelink(_dev: &LinkDevice<Self>, _data: &Attrs<'_>, _extack: &mut ExtAck) -> Result {
+        Err(errno::eopnotsupp())
+    }
+
+    /// Reports the kind's attributes (`ip -d link show`).
+    fn fill_info(_dev: &LinkDevice<Self>, _msg: &mut NlMsg<'_>) -> Result {
+        Ok(())
+    }
+
+    /// Reports a lower device's attributes as seen by this master.
+    fn fill_slave_info(_dev: &LinkDevice<Self>, _slave: &Device, _msg: &mut NlMsg<'_>) -> Result {
+        Ok(())
+    }
 
     /// Queues the device (and any companion) for unregistration.
     fn dellink(dev: &LinkDevice<Self>, queue: &mut UnregisterQueue<'_>) {
@@ -194,6 +230,7 @@ pub struct NewLink<'a, T: Link> {
     dev: &'a Device,
     src_net: *mut bindings::net,
     tb: *mut *mut bindings::nlattr,
+    data: Attrs<'a>,
     _type: PhantomData<T>,
 }
 
@@ -201,6 +238,11 @@ impl<'a, T: Link> NewLink<'a, T> {
     /// The device being created; not registered yet.
     pub fn device(&self) -> &'a Device {
         self.dev
+    }
+
+    /// The request's `IFLA_INFO_DATA` attributes, checked by [`Link::validate`].
+    pub fn data(&self) -> &Attrs<'a> {
+        &self.data
     }
 
     /// Registers the device with `data` as its driver state.
@@ -371,6 +413,21 @@ impl<T: Link> Adapter<T> {
         ops.validate = Some(Self::validate_callback);
         ops.newlink = Some(Self::newlink_callback);
         ops.dellink = Some(Self::dellink_callback);
+        if !T::DATA_POLICY.is_empty() {
+            ops.maxtype = T::DATA_POLICY.len() as u32 - 1;
+            ops.policy = T::DATA_POLICY.as_ptr().cast();
+        }
+        if T::HAS_CHANGELINK {
+            ops.changelink = Some(Self::changelink_callback);
+        }
+        if T::HAS_FILL_INFO {
+            ops.get_size = Some(Self::get_size_callback);
+            ops.fill_info = Some(Self::fill_info_callback);
+        }
+        if T::HAS_FILL_SLAVE_INFO {
+            ops.get_slave_size = Some(Self::get_slave_size_callback);
+            ops.fill_slave_info = Some(Self::fill_slave_info_callback);
+        }
         ops
     };
 
@@ -442,11 +499,104 @@ impl<T: Link> Adapter<T> {
     /// arguments its C prototype documents.
     unsafe extern "C" fn validate_callback(
         tb: *mut *mut bindings::nlattr,
-        _data: *mut *mut bindings::nlattr,
-        _extack: *mut bindings::netlink_ext_ack,
+        data: *mut *mut bindings::nlattr,
+        extack: *mut bindings::netlink_ext_ack,
     ) -> kernel::ffi::c_int {
         // SAFETY: `tb` has `IFLA_MAX + 1` entries, as rtnetlink guarantees.
-        unsafe { bindings::hbond_helper_dev_validate_ether(core::ptr::null(), tb) }
+        let ret = unsafe { bindings::hbond_helper_dev_validate_ether(core::ptr::null(), tb) };
+        if ret != 0 {
+            return ret;
+        }
+        // SAFETY: `data` is null or has `maxtype + 1` validated entries; the
+        // extack is the request's.
+        let (data, mut extack) = unsafe { (Self::data_attrs(data), ExtAck::from_raw(extack)) };
+        from_result(|| T::validate(&data, &mut extack).map(|()| 0))
+    }
+
+    /// # Safety
+    ///
+    /// `data` must be null or the `IFLA_INFO_DATA` table rtnetlink parsed
+    /// with `T::DATA_POLICY`, valid for `'a`.
+    unsafe fn data_attrs<'a>(data: *mut *mut bindings::nlattr) -> Attrs<'a> {
+        // SAFETY: Guaranteed by the caller; the table has one entry per
+        // policy entry.
+        unsafe { Attrs::from_raw(data as *const *const _, T::DATA_POLICY.len()) }
+    }
+
+    /// # Safety
+    ///
+    /// Only called by the kernel through the callback table, with the
+    /// arguments its C prototype documents.
+    unsafe extern "C" fn changelink_callback(
+        dev: *mut bindings::net_device,
+        _tb: *mut *mut bindings::nlattr,
+        data: *mut *mut bindings::nlattr,
+        extack: *mut bindings::netlink_ext_ack,
+    ) -> kernel::ffi::c_int {
+        // SAFETY: Called under RTNL for a registered device of type `T`, with
+        // the request's attributes and extack.
+        let (dev, data, mut extack) = unsafe {
+            (
+                LinkDevice::from_raw(dev),
+                Self::data_attrs(data),
+                ExtAck::from_raw(extack),
+            )
+        };
+        from_result(|| T::changelink(dev, &data, &mut extack).map(|()| 0))
+    }
+
+    /// # Safety
+    ///
+    /// Only called by the kernel through the callback table, with the
+    /// arguments its C prototype documents.
+    unsafe extern "C" fn get_size_callback(_dev: *const bindings::net_device) -> usize {
+        T::INFO_SIZE
+    }
+
+    /// # Safety
+    ///
+    /// Only called by the kernel through the callback table, with the
+    /// arguments its C prototype documents.
+    unsafe extern "C" fn fill_info_callback(
+        skb: *mut bindings::sk_buff,
+        dev: *const bindings::net_device,
+    ) -> kernel::ffi::c_int {
+        // SAFETY: rtnetlink passes a registered device of type `T` (under
+        // RTNL) and the message it is building.
+        let (dev, mut msg) = unsafe { (LinkDevice::from_raw(dev), NlMsg::from_raw(skb)) };
+        from_result(|| T::fill_info(dev, &mut msg).map(|()| 0))
+    }
+
+    /// # Safety
+    ///
+    /// Only called by the kernel through the callback table, with the
+    /// arguments its C prototype documents.
+    unsafe extern "C" fn get_slave_size_callback(
+        _dev: *const bindings::net_device,
+        _slave: *const bindings::net_device,
+    ) -> usize {
+        T::SLAVE_INFO_SIZE
+    }
+
+    /// # Safety
+    ///
+    /// Only called by the kernel through the callback table, with the
+    /// arguments its C prototype documents.
+    unsafe extern "C" fn fill_slave_info_callback(
+        skb: *mut bindings::sk_buff,
+        dev: *const bindings::net_device,
+        slave: *const bindings::net_device,
+    ) -> kernel::ffi::c_int {
+        // SAFETY: rtnetlink passes the master (of type `T`) of `slave`, both
+        // registered, under RTNL, and the message it is building.
+        let (dev, slave, mut msg) = unsafe {
+            (
+                LinkDevice::from_raw(dev),
+                Device::from_raw(slave),
+                NlMsg::from_raw(skb),
+            )
+        };
+        from_result(|| T::fill_slave_info(dev, slave, &mut msg).map(|()| 0))
     }
 
     /// # Safety
@@ -457,7 +607,7 @@ impl<T: Link> Adapter<T> {
         src_net: *mut bindings::net,
         dev: *mut bindings::net_device,
         tb: *mut *mut bindings::nlattr,
-        _data: *mut *mut bindings::nlattr,
+        data: *mut *mut bindings::nlattr,
         extack: *mut bindings::netlink_ext_ack,
     ) -> kernel::ffi::c_int {
         from_result(|| {
@@ -466,6 +616,9 @@ impl<T: Link> Adapter<T> {
                 dev: unsafe { Device::from_raw(dev) },
                 src_net,
                 tb,
+                // SAFETY: `data` was parsed with `T::DATA_POLICY` and checked
+                // by `validate_callback`; it lives for the call.
+                data: unsafe { Self::data_attrs(data) },
                 _type: PhantomData,
             };
             // SAFETY: The extack is valid for the call and only used here.

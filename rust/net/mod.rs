@@ -5,11 +5,13 @@
 pub mod device;
 pub mod extack;
 pub mod link;
+pub mod netlink;
 pub mod notifier;
 pub mod rcu_device;
 pub mod rx_handler;
 pub mod skb;
 pub mod stats;
+pub mod sysfs;
 
 pub use device::Device;
 pub use extack::ExtAck;

@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Netlink attributes: policies, parsed attribute tables, message building.
+
+use crate::kernel_ext::{bindings, error as errno};
+use core::marker::PhantomData;
+use kernel::error::{to_result, Result};
+
+/// One entry of an attribute policy (`struct nla_policy`).
+#[repr(transparent)]
+#[derive(Clone, Copy)]
+pub struct NlaPolicy(bindings::nla_policy);
+
+impl NlaPolicy {
+    const fn with_type(nla_type: u32) -> Self {
+        // SAFETY: All-zeroes is a valid policy entry (NLA_UNSPEC, no checks).
+        let mut p: bindings::nla_policy = unsafe { core::mem::zeroed() };
+        p.type_ = nla_type as u8;
+        Self(p)
+    }
+
+    /// Attribute number 0 of a table: asks for strict validation (exact
+    /// lengths, no unknown attributes) of every attribute from 1 on.
+    pub const fn strict_start() -> Self {
+        let mut p = Self::with_type(bindings::NLA_UNSPEC);
+        p.0.__bindgen_anon_1.strict_start_type = 1;
+        p
+    }
+
+    /// An attribute that is not accepted.
+    pub const fn reject() -> Self {
+        Self::with_type(bindings::NLA_REJECT)
+    }
+
+    /// A u8 attribute.
+    pub const fn u8() -> Self {
+        Self::with_type(bindings::NLA_U8)
+    }
+
+    /// A u32 attribute.
+    pub const fn u32() -> Self {
+        Self::with_type(bindings::NLA_U32)
+    }
+}
+
+/// The attributes of a request, parsed against a policy by rtnetlink
+/// (`struct nlattr *tb[]`).
+///
+/// # Invariants
+///
+/// `tb` is null (no attributes) or points to `len` entries, each null or
+/// pointing to an attribute validated against the policy, valid for `'a`.
+pub struct Attrs<'a> {
+    tb: *const *const bindings::nlattr,
+    len: usize,
+    _lifetime: PhantomData<&'a bindings::nlattr>,
+}
+
+impl<'a> Attrs<'a> {
+    /// # Safety
+    ///
+    /// `tb` must be null or a table of `len` validated attributes valid for `'a`.
+    pub(crate) unsafe fn from_raw(tb: *const *const bindings::nlattr, len: usize) -> Self {
+        // INVARIANT: Guaranteed by the caller.
+        Self {
+            tb,
+            len,
+            _lifetime: PhantomData,
+        }
+    }
+
+    /// No attributes.
+    pub fn empty() -> Self {
+        // INVARIANT: A null table is allowed.
+        Self {
+            tb: core::ptr::null(),
+            len: 0,
+            _lifetime: PhantomData,
+        }
+    }
+
+    fn get(&self, attr: u16) -> Option<*const bindings::nlattr> {
+        let i = usize::from(attr);
+        if self.tb.is_null() || i >= self.len {
+            return None;
+        }
+        // SAFETY: `i < len` entries are readable by the type invariant.
+        let nla = unsafe { *self.tb.add(i) };
+        (!nla.is_null()).then_some(nla)
+    }
+
+    fn payload(&self, attr: u16, size: usize) -> Option<&'a [u8]> {
+        let nla = self.get(attr)?;
+        // SAFETY: A validated attribute has a header and `nla_len` bytes.
+        let (data, len) = unsafe {
+            (
+                nla.cast::<u8>().add(bindings::NLA_HDRLEN as usize),
+                usize::from((*nla).nla_len).saturating_sub(bindings::NLA_HDRLEN as usize),
+            )
+        };
+        if len < size {
+            return None;
+        }
+        // SAFETY: `len` payload bytes follow the header and live for `'a`.
+        Some(unsafe { core::slice::from_raw_parts(data, len) })
+    }
+
+    /// Whether the attribute is present.
+    pub fn has(&self, attr: u16) -> bool {
+        self.get(attr).is_some()
+    }
+
+    /// A u8 attribute.
+    pub fn u8(&self, attr: u16) -> Option<u8> {
+        self.payload(attr, 1).map(|p| p[0])
+    }
+
+    /// A u32 attribute.
+    pub fn u32(&self, attr: u16) -> Option<u32> {
+        self.payload(attr, 4)
+            .map(|p| u32::from_ne_bytes([p[0], p[1], p[2], p[3]]))
+    }
+}
+
+/// A netlink message being filled (`fill_info` and friends).
+///
+/// # Invariants
+///
+/// `skb` is a netlink message under construction, exclusively ours for `'a`.
+pub struct NlMsg<'a> {
+    skb: *mut bindings::sk_buff,
+    _lifetime: PhantomData<&'a mut bindings::sk_buff>,
+}
+
+impl NlMsg<'_> {
+    /// # Safety
+    ///
+    /// `skb` must be a netlink message being built, exclusively ours for `'a`.
+    pub(crate) unsafe fn from_raw(skb: *mut bindings::sk_buff) -> Self {
+        // INVARIANT: Guaranteed by the caller.
+        Self {
+            skb,
+            _lifetime: PhantomData,
+        }
+    }
+
+    /// Appends an attribute with raw payload; `EMSGSIZE` if it does not fit.
+    pub fn put_bytes(&mut self, attr: u16, data: &[u8]) -> Result {
+        let len = i32::try_from(data.len()).map_err(|_| errno::emsgsize())?;
+        // SAFETY: The message is ours; `data` is readable for `len` bytes.
+        to_result(unsafe { bindings::nla_put(self.skb, attr.into(), len, data.as_ptr().cast()) })
+    }
+
+    /// Appends a u8 attribute.
+    pub fn put_u8(&mut self, attr: u16, value: u8) -> Result {
+        self.put_bytes(attr, &[value])
+    }
+
+    /// Appends a u32 attribute.
+    pub fn put_u32(&mut self, attr: u16, value: u32) -> Result {
+        self.put_bytes(attr, &value.to_ne_bytes())
+    }
+
+    /// Appends a u64 attribute (4-byte aligned, as `nla_put_u64` readers
+    /// accept).
+    pub fn put_u64(&mut self, attr: u16, value: u64) -> Result {
+        self.put_bytes(attr, &value.to_ne_bytes())
+    }
+}
+
+/// Space an attribute with `payload` bytes takes in a message (`nla_total_size`).
+pub const fn attr_size(payload: usize) -> usize {
+    let align = bindings::NLA_ALIGNTO as usize;
+    (bindings::NLA_HDRLEN as usize + payload + align - 1) & !(align - 1)
+}
