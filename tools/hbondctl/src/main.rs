@@ -8,6 +8,8 @@ mod c_header;
 mod cli;
 mod commands;
 mod nla;
+#[cfg(test)]
+mod plugin_tests;
 mod rtnl;
 mod show;
 mod team;
