@@ -99,14 +99,20 @@ ok "nothing changed after the kernel's refusals" test "$(snapshot)" = "$before"
 
 # --- the three interfaces agree on every option
 ok "hbondctl sets primary" ctl set hb0 primary veth0
+# agrees TEAM OPTION: both JSON outputs have the option with the same
+# value, and sysfs shows it as text (names bare, no slave as empty).
+agrees() {
+	local cli ipv sys
+	ctl show "$1" --json | jq -e ".[0].options | has(\"$2\")" >/dev/null || { echo "hbondctl lacks $2"; return 1; }
+	ip -n $A -d -j link show "$1" | jq -e ".[0].linkinfo.info_data | has(\"$2\")" >/dev/null || { echo "ip lacks $2"; return 1; }
+	cli=$(cli_opt "$1" "$2")
+	ipv=$(ip_opt "$1" "$2")
+	sys=$(sysfs_opt "$1" "$2") || return 1
+	echo "CLI $cli, ip $ipv, sysfs '$sys'"
+	[ "$cli" = "$ipv" ] && [ "$sys" = "$(jq -r 'if . == null then "" else . end' <<< "$cli")" ]
+}
 for name in $(ctl options | awk '/^[a-z]/ { print $1 }'); do
-	cli=$(cli_opt hb0 "$name")
-	ipv=$(ip_opt hb0 "$name")
-	sys=$(sysfs_opt hb0 "$name" 2>&1)
-	# sysfs shows text: names bare, no slave as an empty file.
-	want_sys=$(jq -r 'if . == null then "" else . end' <<< "$cli")
-	ok "$name agrees: CLI $cli, ip $ipv, sysfs '$sys'" \
-		test "$cli" != "" -a "$cli" = "$ipv" -a "$sys" = "$want_sys"
+	ok "$name agrees between hbondctl, ip and sysfs" agrees hb0 "$name"
 done
 
 ok "hbondctl show prints the options as text" \

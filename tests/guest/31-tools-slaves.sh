@@ -52,15 +52,19 @@ ok "the team's active_slave is veth1" \
 	test "$(ip -n $A -d -j link show hb0 | jq -r '.[0].linkinfo.info_data.active_slave')" = veth1
 
 # Every attribute that does not move on its own agrees between the CLI,
-# ip and sysfs; counters are numbers everywhere.
+# ip and sysfs (flags as 1/0 there); counters are numbers everywhere.
+slave_agrees() {
+	local cli ipv sys
+	cli=$(slave_cli "$1" "$2")
+	ipv=$(slave_ip "$1" "$2")
+	sys=$(in_a cat "/sys/class/net/$1/hbond_slave/$2") || return 1
+	echo "CLI $cli, ip $ipv, sysfs '$sys'"
+	[ -n "$cli" ] && [ "$cli" != null ] && [ "$cli" = "$ipv" ] &&
+		[ "$sys" = "$(jq -r 'if . == true then "1" elif . == false then "0" else . end' <<< "$cli")" ]
+}
 for dev in veth0 veth1; do
 	for key in active link link_failures perm_hwaddr; do
-		cli=$(slave_cli $dev $key)
-		ipv=$(slave_ip $dev $key)
-		sys=$(in_a cat /sys/class/net/$dev/hbond_slave/$key 2>&1)
-		want_sys=$(jq -r 'if . == true then "1" elif . == false then "0" else . end' <<< "$cli")
-		ok "$dev $key agrees: CLI $cli, ip $ipv, sysfs '$sys'" \
-			test -n "$cli" -a "$cli" = "$ipv" -a "$sys" = "$want_sys"
+		ok "$dev $key agrees between hbondctl, ip and sysfs" slave_agrees $dev $key
 	done
 	ok "$dev counters are numbers in both JSON outputs" bash -c "
 		ip -n $A -d -j link show $dev | jq -e '.[0].linkinfo.info_slave_data | [.tx_packets, .tx_bytes, .rx_packets, .rx_bytes] | all(type == \"number\")' &&

@@ -187,6 +187,10 @@ static void print_option(const struct hbond_option_desc *o,
 	unsigned int value;
 
 	data = payload(rta, o->netlink_u8 ? 1 : 4);
+	static const __u32 no_slave;
+
+	if (!data && o->kind == HBOND_OPT_SLAVE && !rta)
+		data = &no_slave;	/* left out for "none", as bonding may */
 	if (!data)
 		return;
 	if (o->netlink_u8)

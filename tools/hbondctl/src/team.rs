@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 
+use hbond_core::options::{Kind, OPTIONS};
 use netlink_packet_core::DecodeError;
 use netlink_packet_route::link::{
     InfoData, InfoKind, InfoPortData, LinkAttribute, LinkInfo, LinkMessage,
@@ -164,6 +165,22 @@ pub struct Team {
 /// Interface names by index, to show slave-type options by name.
 pub type Names = BTreeMap<u32, String>;
 
+/// The options in table order, with slave options the kernel left out
+/// (as it may for "none", like bonding's primary) shown as none.
+fn with_absent_slaves_as_none(reported: Vec<OptionNla>) -> Vec<OptionNla> {
+    OPTIONS
+        .iter()
+        .filter_map(|spec| {
+            let value = reported.iter().find(|o| o.spec.attr == spec.attr);
+            match (value, spec.kind) {
+                (Some(option), _) => Some(*option),
+                (None, Kind::Slave) => Some(OptionNla { spec, value: 0 }),
+                (None, _) => None,
+            }
+        })
+        .collect()
+}
+
 /// The teams among `links` (all of them, or only `only`) with their
 /// slaves, and the names of every link.
 pub fn collect_teams(
@@ -177,7 +194,7 @@ pub fn collect_teams(
             continue;
         }
         let options = match &link.info_data {
-            Some(data) => decode_options(data)?,
+            Some(data) => with_absent_slaves_as_none(decode_options(data)?),
             None => Vec::new(),
         };
         let mut slaves = Vec::new();
@@ -275,11 +292,18 @@ mod tests {
         let links = [team, slave, other];
         let (teams, names) = collect_teams(&links, None).unwrap();
         assert_eq!(teams.len(), 1);
-        assert_eq!(teams[0].options, [mode_alb()]);
+        assert_eq!(teams[0].options[0], mode_alb());
         assert_eq!(teams[0].slaves.len(), 1);
         assert_eq!(teams[0].slaves[0].name, "veth0");
         assert_eq!(teams[0].slaves[0].attrs, [active]);
         assert_eq!(names.get(&8).map(String::as_str), Some("eth0"));
         assert!(collect_teams(&links, Some("hb9")).unwrap().0.is_empty());
+    }
+
+    #[test]
+    fn absent_slave_options_are_none_and_others_stay_absent() {
+        let options = with_absent_slaves_as_none(vec![mode_alb()]);
+        let shown: Vec<_> = options.iter().map(|o| (o.spec.name, o.value)).collect();
+        assert_eq!(shown, [("mode", 1), ("active_slave", 0), ("primary", 0)]);
     }
 }
