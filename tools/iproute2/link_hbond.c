@@ -182,13 +182,12 @@ static const void *payload(const struct rtattr *rta, size_t len)
 static void print_option(const struct hbond_option_desc *o,
 			 const struct rtattr *rta)
 {
+	static const __u32 no_slave;
 	char fmt[64];
 	const void *data;
 	unsigned int value;
 
 	data = payload(rta, o->netlink_u8 ? 1 : 4);
-	static const __u32 no_slave;
-
 	if (!data && o->kind == HBOND_OPT_SLAVE && !rta)
 		data = &no_slave;	/* left out for "none", as bonding may */
 	if (!data)
