@@ -52,15 +52,24 @@ ok "the team's active_slave is veth1" \
 	test "$(ip -n $A -d -j link show hb0 | jq -r '.[0].linkinfo.info_data.active_slave')" = veth1
 
 # Every attribute that does not move on its own agrees between the CLI,
-# ip and sysfs (flags as 1/0 there); counters are numbers everywhere.
+# ip and sysfs; counters are numbers everywhere. sysfs names follow
+# bonding: "active" is the file state (active/backup), "link_failures" is
+# link_failure_count.
+sysfs_slave_file() {
+	case $1 in
+	active) echo state ;;
+	link_failures) echo link_failure_count ;;
+	*) echo "$1" ;;
+	esac
+}
 slave_agrees() {
 	local cli ipv sys
 	cli=$(slave_cli "$1" "$2")
 	ipv=$(slave_ip "$1" "$2")
-	sys=$(in_a cat "/sys/class/net/$1/hbond_slave/$2") || return 1
+	sys=$(in_a cat "/sys/class/net/$1/hbond_slave/$(sysfs_slave_file "$2")") || return 1
 	echo "CLI $cli, ip $ipv, sysfs '$sys'"
 	[ -n "$cli" ] && [ "$cli" != null ] && [ "$cli" = "$ipv" ] &&
-		[ "$sys" = "$(jq -r 'if . == true then "1" elif . == false then "0" else . end' <<< "$cli")" ]
+		[ "$sys" = "$(jq -r 'if . == true then "active" elif . == false then "backup" else . end' <<< "$cli")" ]
 }
 for dev in veth0 veth1; do
 	for key in active link link_failures perm_hwaddr; do
