@@ -59,7 +59,7 @@ ok "the CLI sees ip's downdelay" test "$(cli_opt hb0 downdelay)" = 400
 ok "the CLI sees ip's primary_reselect" test "$(cli_opt hb0 primary_reselect)" = '"failure"'
 ok "hbondctl changes the mode of an empty team" ctl set hb0 mode aft
 ok "ip sees the new mode" expect hb0 mode '"aft"'
-ok "sysfs write" in_a sh -c 'echo 250 > /sys/class/net/hb0/hbond/updelay'
+ok "sysfs write" in_a bash -c 'echo 250 > /sys/class/net/hb0/hbond/updelay'
 ok "the CLI sees the sysfs write" test "$(cli_opt hb0 updelay)" = 250
 
 # --- refusals: user space checks the table's ranges before sending
@@ -76,9 +76,9 @@ fails_with "hbondctl refuses a malformed number" "invalid value '-1' for miimon:
 fails_with "hbondctl refuses miimon above its range" "value out of range \(0..60000\)" \
 	ctl set hb0 miimon 60001
 fails_with "sysfs refuses lb_interval below its range" "Invalid argument" \
-	in_a sh -c 'echo 99 > /sys/class/net/hb0/hbond/lb_interval'
+	in_a bash -c 'echo 99 > /sys/class/net/hb0/hbond/lb_interval'
 fails_with "sysfs refuses an unknown mode" "Invalid argument" \
-	in_a sh -c 'echo rr > /sys/class/net/hb0/hbond/mode'
+	in_a bash -c 'echo rr > /sys/class/net/hb0/hbond/mode'
 ok "nothing changed after the refusals" test "$(snapshot)" = "$before"
 
 # --- refusals by the kernel, with its extack message
