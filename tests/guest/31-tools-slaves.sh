@@ -4,22 +4,12 @@
 # plugin and sysfs show it.
 . "$(dirname "$0")/lib.sh"
 
-top=$(cd "$(dirname "$0")/../.." && pwd)
-CTL=$top/target/release/hbondctl
-export IP_LIB_DIR=$top/tools/iproute2
-
 A=hbt-sl-a B=hbt-sl-b
+. "$(dirname "$0")/tools-lib.sh"
 cleanup() { ip netns del $A 2>/dev/null; ip netns del $B 2>/dev/null; }
 trap cleanup EXIT
 cleanup
 ip netns add $A && ip netns add $B
-
-in_a() { ip netns exec $A "$@"; }
-ctl() { in_a "$CTL" "$@"; }
-# slave_ip DEV KEY: the slave attribute as `ip -d -j link show` has it.
-slave_ip() { ip -n $A -d -j link show "$1" | jq -c ".[0].linkinfo.info_slave_data.$2"; }
-# slave_cli DEV KEY: the same from `hbondctl show --json`.
-slave_cli() { ctl show hb0 --json | jq -c ".[0].slaves[] | select(.ifname == \"$1\") | .$2"; }
 
 for i in 0 1; do
 	ip -n $A link add veth$i type veth peer name peer$i netns $B
@@ -39,51 +29,49 @@ ip -n $A link set hb0 up
 
 ok "ip shows the slave kind" \
 	test "$(ip -n $A -d -j link show veth0 | jq -r '.[0].linkinfo.info_slave_kind')" = hbond
-ok "veth0's link is up" wait_for 5 "test \"\$(ip -n $A -d -j link show veth0 | jq -r '.[0].linkinfo.info_slave_data.link')\" = up"
-ok "perm_hwaddr is the address before enslavement (veth1)" \
-	test "$(slave_ip veth1 perm_hwaddr)" = "\"$mac1\""
-ok "perm_hwaddr of veth0" test "$(slave_ip veth0 perm_hwaddr)" = "\"$mac0\""
+ok "veth0's link is up" wait_for 10 \
+	"ip -n $A -d -j link show veth0 | jq -e '.[0].linkinfo.info_slave_data.link == \"up\"'"
 ok "exactly one slave is active" \
 	test "$(ctl show hb0 --json | jq '[.[0].slaves[] | select(.active)] | length')" = 1
 ok "hbondctl sets active_slave" ctl set hb0 active_slave veth1
-ok "ip shows veth1 active" test "$(slave_ip veth1 active)" = true
-ok "ip shows veth0 inactive" test "$(slave_ip veth0 active)" = false
 ok "the team's active_slave is veth1" \
 	test "$(ip -n $A -d -j link show hb0 | jq -r '.[0].linkinfo.info_data.active_slave')" = veth1
 
-# Every attribute that does not move on its own agrees between the CLI,
-# ip and sysfs; counters are numbers everywhere. sysfs names follow
-# bonding: "active" is the file state (active/backup), "link_failures" is
-# link_failure_count.
-sysfs_slave_file() {
-	case $1 in
-	active) echo state ;;
-	link_failures) echo link_failure_count ;;
-	*) echo "$1" ;;
-	esac
-}
-slave_agrees() {
-	local cli ipv sys
-	cli=$(slave_cli "$1" "$2")
-	ipv=$(slave_ip "$1" "$2")
-	sys=$(in_a cat "/sys/class/net/$1/hbond_slave/$(sysfs_slave_file "$2")") || return 1
-	echo "CLI $cli, ip $ipv, sysfs '$sys'"
-	[ -n "$cli" ] && [ "$cli" != null ] && [ "$cli" = "$ipv" ] &&
-		[ "$sys" = "$(jq -r 'if . == true then "active" elif . == false then "backup" else . end' <<< "$cli")" ]
-}
-for dev in veth0 veth1; do
+# The slave attributes that do not move on their own agree between
+# hbondctl, ip and sysfs; counters are numbers. sysfs names and forms
+# follow bonding: "active" is the file state (active/backup),
+# "link_failures" is link_failure_count.
+check_slave() { # DEV ACTIVE MAC
+	read_ip_slave "$1"
+	read_cli_slave hb0 "$1"
+	read_sysfs "/sys/class/net/$1/hbond_slave"
+	ok "$1: ip active is $2" is IP active "$2"
+	ok "$1: ip perm_hwaddr is the address before enslavement" is IP perm_hwaddr "\"$3\""
+	local key state=backup
+	[ "$2" = true ] && state=active
+	ok "$1: sysfs state is $state" is SYSFS state $state
 	for key in active link link_failures perm_hwaddr; do
-		ok "$dev $key agrees between hbondctl, ip and sysfs" slave_agrees $dev $key
+		ok "$1: $key agrees: hbondctl ${CLI[$key]-absent}, ip ${IP[$key]-absent}" \
+			is IP $key "${CLI[$key]-absent}"
 	done
-	ok "$dev counters are numbers in both JSON outputs" bash -c "
-		ip -n $A -d -j link show $dev | jq -e '.[0].linkinfo.info_slave_data | [.tx_packets, .tx_bytes, .rx_packets, .rx_bytes] | all(type == \"number\")' &&
-		ip netns exec $A '$CTL' show hb0 --json | jq -e '.[0].slaves[] | select(.ifname == \"$dev\") | [.tx_packets, .tx_bytes, .rx_packets, .rx_bytes] | all(type == \"number\")'"
-done
+	ok "$1: sysfs link agrees" is SYSFS link "${CLI[link]//\"/}"
+	ok "$1: sysfs link_failure_count agrees" is SYSFS link_failure_count "${CLI[link_failures]}"
+	ok "$1: sysfs perm_hwaddr agrees" is SYSFS perm_hwaddr "$3"
+	for key in tx_packets tx_bytes rx_packets rx_bytes; do
+		ok "$1: $key is a number in both JSON outputs and sysfs" \
+			eval '[[ ${IP[$key]} =~ ^[0-9]+$ && ${CLI[$key]} =~ ^[0-9]+$ && ${SYSFS[$key]} =~ ^[0-9]+$ ]]'
+	done
+}
+check_slave veth0 false "$mac0"
+check_slave veth1 true "$mac1"
 
 ip -n $B link set peer1 down
-ok "carrier loss is a link failure" wait_for 5 "test \"\$(ip netns exec $A '$CTL' show hb0 --json | jq -r '.[0].slaves[] | select(.ifname == \"veth1\") | .link_failures')\" = 1"
-ok "veth1's link is fail" test "$(slave_ip veth1 link)" = '"fail"'
-ok "the active slave moved to veth0" test "$(slave_ip veth0 active)" = true
+ok "carrier loss is a link failure" wait_for 10 \
+	"ip netns exec $A '$CTL' show hb0 --json | jq -e '.[0].slaves[] | select(.ifname == \"veth1\") | .link_failures == 1'"
+read_ip_slave veth1
+ok "veth1's link is fail" is IP link '"fail"'
+read_ip_slave veth0
+ok "the active slave moved to veth0" is IP active true
 ok "hbondctl text shows the slaves" \
 	bash -c "ip netns exec $A '$CTL' show hb0 | grep -A3 '^  slave veth1' | grep -qE '^    link +fail$'"
 fails_with "ip refuses to set slave attributes" "read-only" \
