@@ -34,6 +34,15 @@ pub enum Error {
     Decode(String),
 }
 
+/// The C library's text for `errno`, without Rust's " (os error N)".
+fn strerror(errno: i32) -> String {
+    let text = io::Error::from_raw_os_error(errno).to_string();
+    match text.find(" (os error") {
+        Some(end) => text[..end].to_string(),
+        None => text,
+    }
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -41,11 +50,11 @@ impl fmt::Display for Error {
             Self::Kernel {
                 errno,
                 message: Some(m),
-            } => write!(f, "{m} ({})", io::Error::from_raw_os_error(*errno)),
+            } => write!(f, "{m} ({})", strerror(*errno)),
             Self::Kernel {
                 errno,
                 message: None,
-            } => write!(f, "{}", io::Error::from_raw_os_error(*errno)),
+            } => f.write_str(&strerror(*errno)),
             Self::Decode(e) => write!(f, "cannot decode the kernel's reply: {e}"),
         }
     }
@@ -232,6 +241,12 @@ mod tests {
             message: None,
         }
         .to_string();
-        assert!(shown.contains("Invalid argument"), "{shown}");
+        assert_eq!(shown, "Invalid argument");
+        let shown = Error::Kernel {
+            errno: 22,
+            message: Some("hbond: value out of range".into()),
+        }
+        .to_string();
+        assert_eq!(shown, "hbond: value out of range (Invalid argument)");
     }
 }
