@@ -18,3 +18,5 @@ pub mod error;
 pub mod kunit;
 pub mod kvec_ext;
 pub mod net;
+pub mod rcu_box;
+pub mod workqueue_ext;

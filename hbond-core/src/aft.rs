@@ -3,7 +3,7 @@
 //! Active slave selection for adapter fault tolerance (active-backup); ALB
 //! uses the same rule to pick its receive slave.
 
-use crate::options::Reselect;
+use super::options::Reselect;
 
 /// What the selection needs to know about one slave.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]

@@ -281,7 +281,7 @@ impl OptionSpec {
     }
 
     /// Whether netlink carries the value as u8 (else u32).
-    pub fn netlink_is_u8(&self) -> bool {
+    pub const fn netlink_is_u8(&self) -> bool {
         match self.kind {
             Kind::Enum(_) => true,
             Kind::Number { netlink_u8, .. } => netlink_u8,

@@ -7,10 +7,13 @@
 #include <kunit/test.h>
 #include <kunit/test-bug.h>
 #include <linux/etherdevice.h>
+#include <linux/ethtool.h>
 #include <linux/if_ether.h>
 #include <linux/netdevice.h>
 #include <linux/skbuff.h>
 #include <linux/sched/signal.h>
+#include <linux/timekeeping.h>
+#include <linux/workqueue.h>
 #include <net/rtnetlink.h>
 
 #include "helpers.h"
@@ -232,4 +235,65 @@ void hbond_helper_sysfs_attr_init(struct attribute *attr)
 int hbond_helper_rtnl_trylock_or_restart(void)
 {
 	return rtnl_trylock() ? 0 : restart_syscall();
+}
+
+/* One lockdep class for all of the project's delayed works. */
+void hbond_helper_init_delayed_work(struct delayed_work *dw, work_func_t fn)
+{
+	INIT_DELAYED_WORK(dw, fn);
+}
+
+bool hbond_helper_schedule_delayed_work(struct delayed_work *dw, unsigned int delay_ms)
+{
+	return schedule_delayed_work(dw, msecs_to_jiffies(delay_ms));
+}
+
+bool hbond_helper_mod_delayed_work(struct delayed_work *dw, unsigned int delay_ms)
+{
+	return mod_delayed_work(system_wq, dw, msecs_to_jiffies(delay_ms));
+}
+
+u64 hbond_helper_now_ms(void)
+{
+	return div_u64(ktime_get_ns(), NSEC_PER_MSEC);
+}
+
+u32 hbond_helper_skb_get_hash(struct sk_buff *skb)
+{
+	return skb_get_hash(skb);
+}
+
+int hbond_helper_skb_set_eth_source(struct sk_buff *skb, const u8 *addr)
+{
+	int err = skb_ensure_writable(skb, ETH_HLEN);
+
+	if (err)
+		return err;
+	ether_addr_copy(eth_hdr(skb)->h_source, addr);
+	return 0;
+}
+
+u32 hbond_helper_dev_speed_mbps(struct net_device *dev)
+{
+	struct ethtool_link_ksettings ks;
+
+	if (__ethtool_get_link_ksettings(dev, &ks) || ks.base.speed == SPEED_UNKNOWN)
+		return 0;
+	return ks.base.speed;
+}
+
+rx_handler_func_t *hbond_helper_rx_handler(const struct net_device *dev)
+{
+	return rcu_dereference(dev->rx_handler);
+}
+
+void *hbond_helper_rx_handler_data(const struct net_device *dev)
+{
+	return rcu_dereference(dev->rx_handler_data);
+}
+
+bool hbond_helper_skb_eth_dest_is_multicast(const struct sk_buff *skb)
+{
+	return skb_headlen(skb) >= ETH_HLEN &&
+	       is_multicast_ether_addr(((const struct ethhdr *)skb->data)->h_dest);
 }

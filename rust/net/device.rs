@@ -230,6 +230,32 @@ impl Device {
         to_result(unsafe { bindings::hbond_helper_dev_adopt_mac(self.as_raw(), addr.as_ptr()) })
     }
 
+    /// Link speed in Mb/s from the driver's ethtool settings; 0 if unknown.
+    pub fn speed_mbps(&self, _rtnl: &Rtnl) -> u32 {
+        // SAFETY: The device is valid and RTNL is held, as ethtool requires.
+        unsafe { bindings::hbond_helper_dev_speed_mbps(self.as_raw()) }
+    }
+
+    /// Asks the neighbour protocols to announce the device's addresses
+    /// (gratuitous ARP, unsolicited NA, IGMP/MLD reports).
+    pub fn notify_peers(&self, _rtnl: &Rtnl) {
+        // SAFETY: The device is valid and RTNL is held.
+        unsafe { bindings::__netdev_notify_peers(self.as_raw()) }
+    }
+
+    /// The MTU.
+    pub fn mtu(&self) -> u32 {
+        // SAFETY: The device is valid; a racy read like READ_ONCE.
+        unsafe { core::ptr::read_volatile(&(*self.as_raw()).mtu) }
+    }
+
+    /// Changes the MTU through the driver (`dev_set_mtu`).
+    pub fn set_mtu(&self, mtu: u32, _rtnl: &Rtnl) -> Result {
+        let mtu = i32::try_from(mtu).map_err(|_| kernel::error::code::EINVAL)?;
+        // SAFETY: The device is valid and RTNL is held.
+        to_result(unsafe { bindings::dev_set_mtu(self.as_raw(), mtu) })
+    }
+
     /// Brings the device up (`dev_open`).
     pub fn open(&self, extack: &mut super::ExtAck, _rtnl: &Rtnl) -> Result {
         // SAFETY: The device is valid and RTNL is held.
@@ -267,6 +293,22 @@ pub struct Rtnl {
 }
 
 impl Rtnl {
+    /// Takes RTNL if it is free. Work items use this rather than blocking,
+    /// as the owner may be cancelling them under RTNL.
+    pub fn try_lock() -> Option<RtnlGuard> {
+        // SAFETY: Plain lock operation.
+        if unsafe { bindings::rtnl_trylock() } != 0 {
+            // INVARIANT: Locked just above; the guard unlocks it.
+            Some(RtnlGuard {
+                rtnl: Self {
+                    _not_send: core::marker::PhantomData,
+                },
+            })
+        } else {
+            None
+        }
+    }
+
     /// Asserts a lock the caller knows is held.
     ///
     /// # Safety
@@ -277,5 +319,25 @@ impl Rtnl {
         Self {
             _not_send: core::marker::PhantomData,
         }
+    }
+}
+
+/// RTNL taken by [`Rtnl::try_lock`]; released when dropped.
+pub struct RtnlGuard {
+    rtnl: Rtnl,
+}
+
+impl core::ops::Deref for RtnlGuard {
+    type Target = Rtnl;
+
+    fn deref(&self) -> &Rtnl {
+        &self.rtnl
+    }
+}
+
+impl Drop for RtnlGuard {
+    fn drop(&mut self) {
+        // SAFETY: The guard exists only while we hold RTNL.
+        unsafe { bindings::rtnl_unlock() };
     }
 }

@@ -38,6 +38,10 @@ pub trait Link: Sized + Send + Sync + 'static {
     /// Per-device driver state.
     type Data: Send + Sync;
 
+    /// State shared by all devices of the kind, given to [`Registration::new`]
+    /// (e.g. sysfs groups); `()` if none.
+    type Context: Send + Sync;
+
     /// Policy of the kind's `IFLA_INFO_DATA` attributes, indexed by attribute
     /// number (entry 0 is usually [`NlaPolicy::strict_start`]). Empty: the
     /// kind takes no attributes.
@@ -148,6 +152,13 @@ impl<T: Link> LinkDevice<T> {
         unsafe { &*(*Self::private(&self.0)).data }
     }
 
+    /// The kind's shared state.
+    pub fn context(&self) -> &T::Context {
+        // SAFETY: Registered devices of type `T` have our ops, the first
+        // field of an `OpsStorage<T>` that outlives them.
+        unsafe { &(*(*self.0.as_raw()).rtnl_link_ops.cast::<OpsStorage<T>>()).context }
+    }
+
     /// Looks at `dev` as a device of link type `T` if it is one.
     pub fn try_from_device(dev: &Device) -> Option<&Self> {
         // Link kinds are unique (rtnl_link_register refuses duplicates), so
@@ -238,6 +249,14 @@ impl<'a, T: Link> NewLink<'a, T> {
     /// The device being created; not registered yet.
     pub fn device(&self) -> &'a Device {
         self.dev
+    }
+
+    /// The kind's shared state.
+    pub fn context(&self) -> &'a T::Context {
+        // SAFETY: rtnetlink set `rtnl_link_ops` of the new device to our
+        // registered ops, the first field of an `OpsStorage<T>` that lives
+        // while devices of the kind exist.
+        unsafe { &(*(*self.dev.as_raw()).rtnl_link_ops.cast::<OpsStorage<T>>()).context }
     }
 
     /// The request's `IFLA_INFO_DATA` attributes, checked by [`Link::validate`].
@@ -369,8 +388,15 @@ impl UnregisterQueue<'_> {
 ///
 /// `ops` is registered with rtnetlink while this object exists.
 pub struct Registration<T: Link> {
-    ops: Pin<KBox<Opaque<bindings::rtnl_link_ops>>>,
-    _type: PhantomData<T>,
+    storage: Pin<KBox<OpsStorage<T>>>,
+}
+
+/// The ops table of a kind and the kind's shared state, together so that a
+/// device's `rtnl_link_ops` leads to both.
+#[repr(C)]
+struct OpsStorage<T: Link> {
+    ops: Opaque<bindings::rtnl_link_ops>,
+    context: T::Context,
 }
 
 // SAFETY: The registration is only used to unregister, from any thread.
@@ -379,24 +405,27 @@ unsafe impl<T: Link> Send for Registration<T> {}
 unsafe impl<T: Link> Sync for Registration<T> {}
 
 impl<T: Link> Registration<T> {
-    /// Registers link type `T`.
-    pub fn new() -> Result<Self> {
-        let ops = KBox::pin(Opaque::new(Adapter::<T>::OPS_TEMPLATE), GFP_KERNEL)?;
-        // SAFETY: `ops` is fully initialised and pinned for as long as it is
-        // registered (until drop).
-        to_result(unsafe { bindings::rtnl_link_register(ops.get()) })?;
+    /// Registers link type `T` with its shared state.
+    pub fn new(context: T::Context) -> Result<Self> {
+        let storage = KBox::pin(
+            OpsStorage {
+                ops: Opaque::new(Adapter::<T>::OPS_TEMPLATE),
+                context,
+            },
+            GFP_KERNEL,
+        )?;
+        // SAFETY: The ops are fully initialised and pinned for as long as
+        // they are registered (until drop).
+        to_result(unsafe { bindings::rtnl_link_register(storage.ops.get()) })?;
         // INVARIANT: Registered above.
-        Ok(Self {
-            ops,
-            _type: PhantomData,
-        })
+        Ok(Self { storage })
     }
 }
 
 impl<T: Link> Drop for Registration<T> {
     fn drop(&mut self) {
         // SAFETY: Registered by the type invariant; this deletes the devices.
-        unsafe { bindings::rtnl_link_unregister(self.ops.get()) }
+        unsafe { bindings::rtnl_link_unregister(self.storage.ops.get()) }
     }
 }
 

@@ -7,7 +7,6 @@ pub mod extack;
 pub mod link;
 pub mod netlink;
 pub mod notifier;
-pub mod rcu_device;
 pub mod rx_handler;
 pub mod skb;
 pub mod stats;

@@ -44,16 +44,27 @@ impl NlaPolicy {
 }
 
 /// The attributes of a request, parsed against a policy by rtnetlink
-/// (`struct nlattr *tb[]`).
-///
+/// (`struct nlattr *tb[]`), or a single attribute built in memory so that
+/// other configuration paths (sysfs) can reuse the netlink handlers.
+pub struct Attrs<'a> {
+    inner: Inner<'a>,
+}
+
 /// # Invariants
 ///
-/// `tb` is null (no attributes) or points to `len` entries, each null or
-/// pointing to an attribute validated against the policy, valid for `'a`.
-pub struct Attrs<'a> {
-    tb: *const *const bindings::nlattr,
-    len: usize,
-    _lifetime: PhantomData<&'a bindings::nlattr>,
+/// `Table::tb` is null (no attributes) or points to `len` entries, each null
+/// or pointing to an attribute validated against the policy, valid for `'a`.
+enum Inner<'a> {
+    Table {
+        tb: *const *const bindings::nlattr,
+        len: usize,
+        _lifetime: PhantomData<&'a bindings::nlattr>,
+    },
+    One {
+        attr: u16,
+        payload: [u8; 4],
+        len: usize,
+    },
 }
 
 impl<'a> Attrs<'a> {
@@ -61,53 +72,76 @@ impl<'a> Attrs<'a> {
     ///
     /// `tb` must be null or a table of `len` validated attributes valid for `'a`.
     pub(crate) unsafe fn from_raw(tb: *const *const bindings::nlattr, len: usize) -> Self {
-        // INVARIANT: Guaranteed by the caller.
         Self {
-            tb,
-            len,
-            _lifetime: PhantomData,
+            // INVARIANT: Guaranteed by the caller.
+            inner: Inner::Table {
+                tb,
+                len,
+                _lifetime: PhantomData,
+            },
         }
     }
 
     /// No attributes.
     pub fn empty() -> Self {
-        // INVARIANT: A null table is allowed.
+        // SAFETY: A null table is allowed.
+        unsafe { Self::from_raw(core::ptr::null(), 0) }
+    }
+
+    /// Just one u8 attribute.
+    pub fn one_u8(attr: u16, value: u8) -> Self {
         Self {
-            tb: core::ptr::null(),
-            len: 0,
-            _lifetime: PhantomData,
+            inner: Inner::One {
+                attr,
+                payload: [value, 0, 0, 0],
+                len: 1,
+            },
         }
     }
 
-    fn get(&self, attr: u16) -> Option<*const bindings::nlattr> {
-        let i = usize::from(attr);
-        if self.tb.is_null() || i >= self.len {
-            return None;
+    /// Just one u32 attribute.
+    pub fn one_u32(attr: u16, value: u32) -> Self {
+        Self {
+            inner: Inner::One {
+                attr,
+                payload: value.to_ne_bytes(),
+                len: 4,
+            },
         }
-        // SAFETY: `i < len` entries are readable by the type invariant.
-        let nla = unsafe { *self.tb.add(i) };
-        (!nla.is_null()).then_some(nla)
     }
 
-    fn payload(&self, attr: u16, size: usize) -> Option<&'a [u8]> {
-        let nla = self.get(attr)?;
-        // SAFETY: A validated attribute has a header and `nla_len` bytes.
-        let (data, len) = unsafe {
-            (
-                nla.cast::<u8>().add(bindings::NLA_HDRLEN as usize),
-                usize::from((*nla).nla_len).saturating_sub(bindings::NLA_HDRLEN as usize),
-            )
+    fn payload(&self, attr: u16, size: usize) -> Option<&[u8]> {
+        let data = match &self.inner {
+            Inner::One {
+                attr: a,
+                payload,
+                len,
+            } => (*a == attr).then_some(&payload[..*len])?,
+            Inner::Table { tb, len, .. } => {
+                let i = usize::from(attr);
+                if tb.is_null() || i >= *len {
+                    return None;
+                }
+                // SAFETY: `i < len` entries are readable by the invariant.
+                let nla = unsafe { *tb.add(i) };
+                if nla.is_null() {
+                    return None;
+                }
+                let hdr = bindings::NLA_HDRLEN as usize;
+                // SAFETY: A validated attribute has a header and `nla_len`
+                // bytes, which live for `'a`.
+                unsafe {
+                    let len = usize::from((*nla).nla_len).saturating_sub(hdr);
+                    core::slice::from_raw_parts(nla.cast::<u8>().add(hdr), len)
+                }
+            }
         };
-        if len < size {
-            return None;
-        }
-        // SAFETY: `len` payload bytes follow the header and live for `'a`.
-        Some(unsafe { core::slice::from_raw_parts(data, len) })
+        (data.len() >= size).then_some(data)
     }
 
     /// Whether the attribute is present.
     pub fn has(&self, attr: u16) -> bool {
-        self.get(attr).is_some()
+        self.payload(attr, 0).is_some()
     }
 
     /// A u8 attribute.

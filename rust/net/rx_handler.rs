@@ -20,6 +20,9 @@ pub enum RxVerdict {
     Another(SkBuff),
     /// Deliver the packet on the lower device as if no handler existed.
     Pass(SkBuff),
+    /// Deliver it only to protocol handlers bound to the lower device itself
+    /// (how a master ignores what its inactive slaves receive).
+    Exact(SkBuff),
 }
 
 /// A receive handler with per-lower-device state `Self::Data`.
@@ -74,6 +77,34 @@ impl<H: RxHandler> RxHandlerRegistration<H> {
         })
     }
 
+    /// Runs `f` with the handler state of `dev` if `H` is installed on it
+    /// (under RCU, as the receive path reads it).
+    pub fn with_data_of<R>(dev: &Device, f: impl FnOnce(&H::Data) -> R) -> Option<R> {
+        // SAFETY: Nestable, callable from any context.
+        unsafe { bindings::hbond_helper_rcu_read_lock() };
+        // SAFETY: The device is valid; handler and data are published with
+        // RCU and freed only after a grace period following unregistration.
+        let result = unsafe {
+            let raw = dev.as_raw();
+            let handler = bindings::hbond_helper_rx_handler(raw);
+            // Kernel crates are built as one codegen unit, so this
+            // instance has one address: the one `new` registered.
+            let ours: unsafe extern "C" fn(
+                *mut *mut bindings::sk_buff,
+            ) -> bindings::rx_handler_result_t = Self::rx_handler_callback;
+            if handler.is_some_and(|h| core::ptr::fn_addr_eq(h, ours)) {
+                let data =
+                    Arc::<H::Data>::borrow(bindings::hbond_helper_rx_handler_data(raw) as *const _);
+                Some(f(&data))
+            } else {
+                None
+            }
+        };
+        // SAFETY: Paired with the lock above.
+        unsafe { bindings::hbond_helper_rcu_read_unlock() };
+        result
+    }
+
     /// The lower device the handler is installed on.
     pub fn device(&self) -> &Device {
         &self.dev
@@ -107,6 +138,10 @@ impl<H: RxHandler> RxHandlerRegistration<H> {
                 RxVerdict::Pass(skb) => {
                     *pskb = skb.into_raw();
                     bindings::rx_handler_result_RX_HANDLER_PASS
+                }
+                RxVerdict::Exact(skb) => {
+                    *pskb = skb.into_raw();
+                    bindings::rx_handler_result_RX_HANDLER_EXACT
                 }
             }
         }

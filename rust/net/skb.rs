@@ -56,6 +56,28 @@ impl SkBuff {
         self.len() == 0
     }
 
+    /// The flow hash of the packet (L3 addresses and L4 ports), computed
+    /// once and cached in the skb.
+    pub fn flow_hash(&mut self) -> u32 {
+        // SAFETY: The skb is owned by us.
+        unsafe { bindings::hbond_helper_skb_get_hash(self.as_raw()) }
+    }
+
+    /// Whether the frame (at `data`, before transmission) goes to a
+    /// broadcast or multicast Ethernet address.
+    pub fn eth_dest_is_multicast(&self) -> bool {
+        // SAFETY: The skb is owned by us.
+        unsafe { bindings::hbond_helper_skb_eth_dest_is_multicast(self.as_raw()) }
+    }
+
+    /// Rewrites the Ethernet source address (unsharing the header first).
+    pub fn set_eth_source(&mut self, addr: &super::device::MacAddr) -> Result {
+        // SAFETY: The skb is owned by us; `addr` has ETH_ALEN bytes.
+        kernel::error::to_result(unsafe {
+            bindings::hbond_helper_skb_set_eth_source(self.as_raw(), addr.as_ptr())
+        })
+    }
+
     /// Makes `dev` the device the packet is sent on or received by.
     pub fn set_dev(&mut self, dev: &Device) {
         // SAFETY: The skb is owned by us; `dev` is valid. The caller's

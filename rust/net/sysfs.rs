@@ -112,7 +112,10 @@ impl<G: SysfsGroup> GroupRegistration<G> {
         // SAFETY: `dev` is registered; the group outlives the files since
         // `remove` is called before the registration is dropped.
         to_result(unsafe {
-            bindings::sysfs_create_group(bindings::hbond_helper_netdev_kobj(dev.as_raw()), &self.group)
+            bindings::sysfs_create_group(
+                bindings::hbond_helper_netdev_kobj(dev.as_raw()),
+                &self.group,
+            )
         })
     }
 
@@ -120,7 +123,10 @@ impl<G: SysfsGroup> GroupRegistration<G> {
     pub fn remove(&self, dev: &Device) {
         // SAFETY: `dev` is valid; removing a group that is absent is a no-op.
         unsafe {
-            bindings::sysfs_remove_group(bindings::hbond_helper_netdev_kobj(dev.as_raw()), &self.group)
+            bindings::sysfs_remove_group(
+                bindings::hbond_helper_netdev_kobj(dev.as_raw()),
+                &self.group,
+            )
         }
     }
 
@@ -128,7 +134,9 @@ impl<G: SysfsGroup> GroupRegistration<G> {
         // SAFETY: sysfs passes one of our attributes, whose name is one of
         // `G::ATTRS` (static, NUL-terminated).
         let name = unsafe { CStr::from_char_ptr((*attr).attr.name) };
-        G::ATTRS.iter().position(|n| n.as_bytes() == name.as_bytes())
+        G::ATTRS
+            .iter()
+            .position(|n| n.as_bytes() == name.as_bytes())
     }
 
     /// # Safety

@@ -5,3 +5,9 @@
 
 #[path = "../../../hbond-core/src/aft.rs"]
 pub mod aft;
+#[path = "../../../hbond-core/src/alb.rs"]
+pub mod alb;
+#[path = "../../../hbond-core/src/link.rs"]
+pub mod link;
+#[path = "../../../hbond-core/src/options.rs"]
+pub mod options;

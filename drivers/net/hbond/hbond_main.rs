@@ -12,10 +12,15 @@ pub mod kernel_ext;
 
 pub mod hbond_core;
 
+mod events;
 mod kunit_tests;
+mod master;
+mod slave;
+mod sysfs;
 mod team;
 
-use kernel_ext::net::{link, notifier::NotifierRegistration};
+use kernel::sync::Arc;
+use kernel_ext::net::{link, notifier::NotifierRegistration, sysfs::GroupRegistration};
 
 module! {
     type: HbondModule,
@@ -27,15 +32,23 @@ module! {
 }
 
 struct HbondModule {
-    // Dropped in order: the link type (and its devices) go first.
-    _link: link::Registration<team::Hbond>,
-    _events: NotifierRegistration<team::SlaveEvents>,
+    // Dropped in order: the link type (and its devices, which release their
+    // slaves) goes first.
+    _link: link::Registration<master::Hbond>,
+    _events: NotifierRegistration<events::SlaveEvents>,
 }
 
 impl kernel::Module for HbondModule {
     fn init(_module: &'static ThisModule) -> Result<Self> {
+        let context = Arc::new(
+            sysfs::HbondContext {
+                team_sysfs: GroupRegistration::new()?,
+                slave_sysfs: GroupRegistration::new()?,
+            },
+            GFP_KERNEL,
+        )?;
         let events = NotifierRegistration::new()?;
-        let link = link::Registration::new()?;
+        let link = link::Registration::new(context)?;
         pr_info!("loaded\n");
         Ok(Self {
             _link: link,

@@ -1,28 +1,79 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! KUnit suite of hbond: the decision logic as compiled into the kernel.
+//! KUnit suites of hbond: the decision logic as compiled into the kernel,
+//! and the option table as the netlink and sysfs paths use it.
 
-use crate::hbond_core::aft::{select_active, SlaveLink};
-use crate::kernel_ext::kunit::Test;
+use crate::hbond_core::{
+    aft::{select_active, Candidate},
+    alb::{self, AlbSlave, BUCKETS},
+    options::{attr, by_name, Config, Reselect},
+};
+use crate::kernel_ext::{kunit::Test, net::netlink::Attrs};
 use crate::{kunit_expect, kunit_expect_eq, kunit_suite};
 
-const UP: SlaveLink = SlaveLink { usable: true };
-const DOWN: SlaveLink = SlaveLink { usable: false };
+const UP: Candidate = Candidate {
+    usable: true,
+    speed_mbps: 1000,
+};
+const DOWN: Candidate = Candidate {
+    usable: false,
+    speed_mbps: 1000,
+};
 
 fn aft_keeps_usable_active(test: &Test) {
-    kunit_expect_eq!(test, select_active(Some(1), &[UP, UP, UP]), Some(1));
+    kunit_expect_eq!(
+        test,
+        select_active(Some(1), &[UP, UP, UP], None, Reselect::Always),
+        Some(1)
+    );
 }
 
-fn aft_fails_over_in_order(test: &Test) {
-    kunit_expect_eq!(test, select_active(Some(0), &[DOWN, DOWN, UP]), Some(2));
-    kunit_expect!(test, select_active(None, &[DOWN, DOWN]).is_none());
+fn aft_fails_over_to_primary(test: &Test) {
+    kunit_expect_eq!(
+        test,
+        select_active(Some(0), &[DOWN, UP, UP], Some(2), Reselect::Failure),
+        Some(2)
+    );
+    kunit_expect!(
+        test,
+        select_active(None, &[DOWN, DOWN], None, Reselect::Always).is_none()
+    );
+}
+
+fn alb_spreads_idle_buckets(test: &Test) {
+    let mut buckets = [alb::UNASSIGNED; BUCKETS];
+    let up = AlbSlave {
+        usable: true,
+        speed_mbps: 1000,
+    };
+    alb::rebalance(&mut buckets, &[0; BUCKETS], &[up, up]);
+    let on_first = buckets.iter().filter(|&&b| b == 0).count();
+    kunit_expect_eq!(test, on_first, BUCKETS / 2);
+}
+
+fn options_refuse_bad_values(test: &Test) {
+    let mut config = Config::default();
+    kunit_expect!(test, config.set(attr::MIIMON, 60_001, false).is_err());
+    kunit_expect!(test, config.set(attr::MODE, 1, true).is_err());
+    kunit_expect_eq!(test, config, Config::default());
+    kunit_expect_eq!(test, by_name("mode").map(|o| o.parse("alb")), Some(Ok(1)));
+}
+
+fn attrs_carry_one_value(test: &Test) {
+    let a = Attrs::one_u32(attr::MIIMON, 100);
+    kunit_expect_eq!(test, a.u32(attr::MIIMON), Some(100));
+    kunit_expect!(test, !a.has(attr::UPDELAY));
+    kunit_expect_eq!(test, Attrs::one_u8(attr::MODE, 1).u8(attr::MODE), Some(1));
 }
 
 kunit_suite!(
-    hbond_aft_kunit,
-    "hbond_aft",
+    hbond_logic_kunit,
+    "hbond_logic",
     [
         ("aft_keeps_usable_active", aft_keeps_usable_active),
-        ("aft_fails_over_in_order", aft_fails_over_in_order),
+        ("aft_fails_over_to_primary", aft_fails_over_to_primary),
+        ("alb_spreads_idle_buckets", alb_spreads_idle_buckets),
+        ("options_refuse_bad_values", options_refuse_bad_values),
+        ("attrs_carry_one_value", attrs_carry_one_value),
     ]
 );

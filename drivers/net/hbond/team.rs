@@ -1,331 +1,546 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The team master device: slave list, receive hook, active slave.
+//! A team: its members, its configuration, the choice of the active
+//! (receive) slave and the transmit map the data path reads.
 
-use crate::hbond_core::aft::{self, SlaveLink};
-use crate::kernel_ext::net::{
-    device::MacAddr,
-    device::Rtnl,
-    link::{Link, LinkDevice, NewLink},
-    notifier::{NetdevEvent, NetdevNotifier},
-    rcu_device::RcuDevice,
-    rx_handler::{RxHandler, RxHandlerRegistration, RxVerdict},
-    stats::Stats64,
-    Device, ExtAck, SkBuff,
+use crate::hbond_core::{
+    aft::{self, Candidate},
+    alb::{self, AlbSlave, BUCKETS},
+    link::Link as LinkTracker,
+    options::{attr, Config, Mode},
 };
-use crate::kernel_ext::{error as errno, kvec_ext::VecExt};
-use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use crate::kernel_ext::{
+    kvec_ext::VecExt,
+    net::{device::MacAddr, device::Rtnl, rx_handler::RxHandlerRegistration, Device, ExtAck},
+    rcu_box::RcuBox,
+    workqueue_ext::{now_ms, DelayedWork},
+};
+use crate::slave::{Slave, SlavePort, TeamStats};
+use crate::sysfs::HbondContext;
+use core::sync::atomic::{AtomicPtr, AtomicU64, Ordering::Relaxed};
 use kernel::{
-    alloc::{flags::GFP_KERNEL, KVec},
+    alloc::{flags::GFP_KERNEL, KBox, KVec},
     c_str, new_mutex,
     prelude::*,
     sync::{Arc, Mutex},
     types::ARef,
 };
 
-/// The `hbond` link type.
-pub(crate) struct Hbond;
+/// Slaves per team (bucket assignments are u8, with one value reserved).
+pub(crate) const MAX_SLAVES: usize = 32;
 
-/// Traffic counters of a team, shared with its slaves' receive hooks.
-#[derive(Default)]
-pub(crate) struct TeamStats {
-    tx_packets: AtomicU64,
-    tx_bytes: AtomicU64,
-    tx_dropped: AtomicU64,
-    rx_packets: AtomicU64,
-    rx_bytes: AtomicU64,
-    rx_dropped: AtomicU64,
+/// Gap between repeated peer notifications after a failover.
+const NOTIFY_INTERVAL_MS: u32 = 200;
+
+/// Control-path state of a team; changed under RTNL only.
+pub(crate) struct TeamState {
+    pub(crate) config: Config,
+    pub(crate) slaves: KVec<Slave>,
+    /// Index of the active (AFT) / receive (ALB) slave.
+    pub(crate) active: Option<usize>,
+    /// Peer notifications still to send after the last failover.
+    notify_left: u32,
+    /// ALB: slave index per flow bucket.
+    buckets: [u8; BUCKETS],
+    /// ALB: when the buckets were last rebalanced.
+    last_rebalance_ms: u64,
 }
 
-/// What a slave's receive hook needs.
-pub(crate) struct SlavePort {
-    master: ARef<Device>,
-    stats: Arc<TeamStats>,
-}
+impl TeamState {
+    pub(crate) fn index_of(&self, ifindex: i32) -> Option<usize> {
+        self.slaves
+            .iter()
+            .position(|s| s.device().ifindex() == ifindex)
+    }
 
-/// One enslaved device; releasing it removes the receive hook.
-struct Slave {
-    rx: RxHandlerRegistration<SlaveRx>,
-    /// The address to give back on release: slaves take the team's address.
-    orig_mac: MacAddr,
-}
-
-impl Slave {
-    fn device(&self) -> &Device {
-        self.rx.device()
+    fn candidates(&self) -> [Candidate; MAX_SLAVES] {
+        let mut c = [Candidate::default(); MAX_SLAVES];
+        for (c, s) in c.iter_mut().zip(self.slaves.iter()) {
+            c.usable = s.link.state.usable();
+            c.speed_mbps = s.speed_mbps;
+        }
+        c
     }
 }
 
-/// Per-team state.
-#[pin_data]
-pub(crate) struct Team {
-    /// Slaves in enslave order; changed under RTNL only.
-    #[pin]
-    slaves: Mutex<KVec<Slave>>,
-    /// The slave transmitting now, read on every transmit.
-    active: RcuDevice,
-    stats: Arc<TeamStats>,
+/// One slave as the transmit path sees it.
+struct TxSlave {
+    dev: ARef<Device>,
+    port: Arc<SlavePort>,
+    /// The slave's own address, used as source on ALB transmit slaves.
+    mac: MacAddr,
 }
 
+/// What the transmit path reads, replaced as a whole under RCU.
+struct TxMap {
+    mode: Mode,
+    /// AFT: only the active slave. ALB: every slave, in team order.
+    slaves: KVec<TxSlave>,
+    /// ALB: the receive slave's index in `slaves`.
+    receive: Option<usize>,
+    /// ALB: slave index per flow bucket.
+    buckets: [u8; BUCKETS],
+}
+
+/// Per-team state, owned by the team device.
+#[pin_data]
+pub(crate) struct Team {
+    #[pin]
+    pub(crate) state: Mutex<TeamState>,
+    tx: RcuBox<TxMap>,
+    pub(crate) stats: Arc<TeamStats>,
+    /// ALB: bytes sent per flow bucket since the last rebalance.
+    bucket_load: [AtomicU64; BUCKETS],
+    /// The team device; set once registered (for the monitor work).
+    master: AtomicPtr<Device>,
+    pub(crate) context: Arc<HbondContext>,
+    #[pin]
+    monitor: DelayedWork<Team>,
+}
+
+crate::impl_has_delayed_work!(Team, monitor);
+
 impl Team {
-    fn new() -> Result<impl PinInit<Self, Error>> {
+    pub(crate) fn new(
+        config: Config,
+        context: Arc<HbondContext>,
+    ) -> Result<impl PinInit<Self, Error>> {
         let stats = Arc::new(TeamStats::default(), GFP_KERNEL)?;
         Ok(try_pin_init!(Self {
-            slaves <- new_mutex!(KVec::new()),
-            active: RcuDevice::new(),
+            state <- new_mutex!(TeamState {
+                config,
+                slaves: KVec::new(),
+                active: None,
+                notify_left: 0,
+                buckets: [alb::UNASSIGNED; BUCKETS],
+                last_rebalance_ms: 0,
+            }),
+            tx: RcuBox::new(),
             stats,
+            bucket_load: [const { AtomicU64::new(0) }; BUCKETS],
+            master: AtomicPtr::new(core::ptr::null_mut()),
+            context,
+            monitor <- DelayedWork::new(),
         }))
     }
 
-    /// Picks the active slave again and updates the team's carrier.
-    fn reselect(&self, master: &Device, rtnl: &Rtnl) {
-        let slaves = self.slaves.lock();
-        let mut links = [SlaveLink { usable: false }; MAX_SLAVES];
-        for (link, slave) in links.iter_mut().zip(slaves.iter()) {
-            let dev = slave.device();
-            link.usable = dev.is_running() && dev.carrier_ok();
-        }
-        let current = self.active.get(rtnl).and_then(|a| {
-            slaves
-                .iter()
-                .position(|s| s.device().ifindex() == a.ifindex())
+    /// Records the team device once registered.
+    pub(crate) fn set_master(&self, dev: &Device) {
+        self.master
+            .store(core::ptr::from_ref(dev).cast_mut(), Relaxed);
+    }
+
+    fn master(&self) -> Option<&Device> {
+        // SAFETY: Set to the team device, which owns `self` and so outlives
+        // it (the data is freed before the device).
+        unsafe { self.master.load(Relaxed).as_ref() }
+    }
+
+    /// Transmits `skb` according to the current map; the packet is always
+    /// consumed.
+    pub(crate) fn xmit(&self, mut skb: crate::kernel_ext::net::SkBuff) {
+        let len = skb.len();
+        let sent = self.tx.read(|map| {
+            let map = map.ok_or_else(crate::kernel_ext::error::enetdown)?;
+            let index = match map.mode {
+                Mode::Aft => 0,
+                Mode::Alb if skb.eth_dest_is_multicast() => map.receive.unwrap_or(0),
+                Mode::Alb => {
+                    let bucket = alb::bucket(skb.flow_hash());
+                    self.bucket_load[bucket].fetch_add(u64::from(len), Relaxed);
+                    usize::from(map.buckets[bucket])
+                }
+            };
+            let slave = map
+                .slaves
+                .get(index)
+                .ok_or_else(crate::kernel_ext::error::enetdown)?;
+            if map.mode == Mode::Alb && map.receive != Some(index) {
+                // Only the receive slave uses the team's address, so that
+                // switches learn it on one port.
+                skb.set_eth_source(&slave.mac)?;
+            }
+            skb.set_dev(&slave.dev);
+            let port = slave.port.clone();
+            skb.queue_xmit()
+                .inspect(|()| port.tx.pass(len))
+                .inspect_err(|_| port.tx.drop_one())
         });
-        let chosen = aft::select_active(current, &links[..slaves.len()]);
-        if chosen.is_some() {
+        match sent {
+            Ok(()) => self.stats.tx.pass(len),
+            Err(_) => self.stats.tx.drop_one(),
+        }
+    }
+
+    /// Re-evaluates the active slave after a change of links, members or
+    /// options, applies the consequences and republishes the transmit map.
+    /// `force` makes that slave active if its link is usable.
+    pub(crate) fn reselect(&self, master: &Device, rtnl: &Rtnl, force: Option<usize>) -> Result {
+        let (old, new, mode) = {
+            let mut st = self.state.lock();
+            let candidates = st.candidates();
+            let n = st.slaves.len();
+            let primary = st.index_of(st.config.get(attr::PRIMARY) as i32);
+            let old = st.active.filter(|&i| i < n);
+            let new = match force {
+                Some(i) if candidates[..n].get(i).is_some_and(|c| c.usable) => Some(i),
+                Some(_) => return Err(crate::kernel_ext::error::enetdown()),
+                None => {
+                    aft::select_active(old, &candidates[..n], primary, st.config.primary_reselect())
+                }
+            };
+            st.active = new;
+            if new.is_some() && new != old {
+                st.notify_left = u32::from(st.config.get(attr::PEER_NOTIFY_COUNT) as u8);
+            }
+            (old, new, st.config.mode())
+        };
+
+        if new != old {
+            self.switch_receiver(old, new, mode, rtnl);
+            if let Some(i) = new {
+                let st = self.state.lock();
+                if let Some(s) = st.slaves.get(i) {
+                    pr_info!("{}: active slave {}\n", master.name(), s.device().name());
+                }
+            } else {
+                pr_info!("{}: no usable slave\n", master.name());
+            }
+        }
+        if new.is_some() {
             master.carrier_on();
         } else {
             master.carrier_off();
         }
-        if chosen != current || current.is_none() && self.active.get(rtnl).is_some() {
-            let new_active: Option<ARef<Device>> = chosen.map(|i| slaves[i].device().into());
-            drop(slaves);
-            self.active.replace(new_active, rtnl);
+        self.publish(false)?;
+        self.notify_peers(master, rtnl);
+        Ok(())
+    }
+
+    /// Moves the receive role (and, in ALB, the team's address) from `old`
+    /// to `new`.
+    fn switch_receiver(&self, old: Option<usize>, new: Option<usize>, mode: Mode, rtnl: &Rtnl) {
+        let (old_slave, new_slave) = {
+            let st = self.state.lock();
+            let get = |i: Option<usize>| -> Option<(ARef<Device>, Arc<SlavePort>)> {
+                let s = st.slaves.get(i?)?;
+                Some((s.device().into(), s.port().clone()))
+            };
+            (get(old), get(new))
+        };
+        if let Some((_, port)) = &old_slave {
+            port.receives.store(false, Relaxed);
+        }
+        if let Some((dev, port)) = &new_slave {
+            if mode == Mode::Alb {
+                let Some(master) = self.master() else { return };
+                let team_mac = master.mac();
+                let new_mac = dev.mac();
+                if new_mac != team_mac {
+                    // Swap: the new receiver takes the team's address, the
+                    // old one the new one's, so addresses stay unique.
+                    if let Some((old_dev, _)) = &old_slave {
+                        let _ = old_dev.set_mac(&new_mac, &mut ExtAck::none(), rtnl);
+                    }
+                    let _ = dev.set_mac(&team_mac, &mut ExtAck::none(), rtnl);
+                }
+            }
+            port.receives.store(true, Relaxed);
         }
     }
 
-    fn release(&self, master: &Device, slave: &Device, rtnl: &Rtnl) -> Result {
-        if self.active.get(rtnl).map(|a| a.ifindex()) == Some(slave.ifindex()) {
-            // Stop transmitting on it before it goes.
-            self.active.replace(None, rtnl);
-        }
-        let removed = {
-            let mut slaves = self.slaves.lock();
-            let pos = slaves
-                .iter()
-                .position(|s| s.device().ifindex() == slave.ifindex())
-                .ok_or(ENOENT)?;
-            slaves.remove_at(pos).ok_or(ENOENT)?
+    /// Builds and publishes the transmit map; rebalances ALB buckets with
+    /// the load measured since the last rebalance if `measure`.
+    fn publish(&self, measure: bool) -> Result {
+        let mut st = self.state.lock();
+        let mode = st.config.mode();
+        let n = st.slaves.len();
+        let mut slaves = KVec::with_capacity(n, GFP_KERNEL)?;
+        let map_slaves: KVec<usize> = match (mode, st.active) {
+            (Mode::Aft, Some(a)) => {
+                let mut v = KVec::new();
+                v.push(a, GFP_KERNEL)?;
+                v
+            }
+            (Mode::Aft, None) => KVec::new(),
+            (Mode::Alb, _) => {
+                let mut v = KVec::with_capacity(n, GFP_KERNEL)?;
+                for i in 0..n {
+                    v.push(i, GFP_KERNEL)?;
+                }
+                v
+            }
         };
+        for &i in map_slaves.iter() {
+            let s = &st.slaves[i];
+            slaves.push(
+                TxSlave {
+                    dev: s.device().into(),
+                    port: s.port().clone(),
+                    mac: s.device().mac(),
+                },
+                GFP_KERNEL,
+            )?;
+        }
+        if mode == Mode::Alb {
+            let mut load = [0u64; BUCKETS];
+            if measure {
+                for (l, b) in load.iter_mut().zip(self.bucket_load.iter()) {
+                    *l = b.swap(0, Relaxed);
+                }
+                st.last_rebalance_ms = now_ms();
+            }
+            let mut alb_slaves = [AlbSlave::default(); MAX_SLAVES];
+            for (a, s) in alb_slaves.iter_mut().zip(st.slaves.iter()) {
+                a.usable = s.link.state.usable();
+                a.speed_mbps = s.speed_mbps;
+            }
+            let mut buckets = st.buckets;
+            alb::rebalance(&mut buckets, &load, &alb_slaves[..n]);
+            st.buckets = buckets;
+        }
+        let map = KBox::new(
+            TxMap {
+                mode,
+                slaves,
+                receive: if mode == Mode::Alb { st.active } else { None },
+                buckets: st.buckets,
+            },
+            GFP_KERNEL,
+        )?;
+        let empty = map.slaves.is_empty();
+        drop(st);
+        self.tx.replace((!empty).then_some(map));
+        Ok(())
+    }
+
+    /// Sends one round of peer notifications if some are due, and arranges
+    /// for the rest.
+    fn notify_peers(&self, master: &Device, rtnl: &Rtnl) {
+        let due = {
+            let mut st = self.state.lock();
+            let due = st.notify_left > 0 && st.active.is_some();
+            if due {
+                st.notify_left -= 1;
+            }
+            due.then_some(st.notify_left)
+        };
+        if let Some(left) = due {
+            if master.is_running() {
+                master.notify_peers(rtnl);
+            }
+            if left > 0 {
+                self.monitor.reschedule(NOTIFY_INTERVAL_MS);
+            }
+        }
+    }
+
+    /// Feeds a slave's carrier into its link state; returns whether its
+    /// usability changed. Arms the monitor for pending up/down delays.
+    pub(crate) fn link_event(&self, slave: &Device, rtnl: &Rtnl) -> bool {
+        let carrier = slave.is_running() && slave.carrier_ok();
+        let speed = slave.speed_mbps(rtnl);
+        let now = now_ms();
+        let mut st = self.state.lock();
+        let (up, down) = (st.config.get(attr::UPDELAY), st.config.get(attr::DOWNDELAY));
+        let Some(i) = st.index_of(slave.ifindex()) else {
+            return false;
+        };
+        let s = &mut st.slaves[i];
+        s.speed_mbps = speed;
+        let changed = s.link.update(carrier, now, up, down);
+        s.publish_link();
+        if let Some(ms) = s.link.pending_ms(now, up, down) {
+            self.monitor.reschedule(ms);
+        }
+        changed
+    }
+
+    /// Adds `slave` to the team (all checks done by the caller).
+    pub(crate) fn enslave(
+        &self,
+        master: &Device,
+        slave: &Device,
+        extack: &mut ExtAck,
+        rtnl: &Rtnl,
+    ) -> Result {
+        let (first, mode) = {
+            let mut st = self.state.lock();
+            if st.slaves.len() >= MAX_SLAVES {
+                extack.set_msg(c_str!("hbond: team is full"));
+                return Err(ENOSPC);
+            }
+            // The list only changes under RTNL, so this room is still there
+            // below; the lock is not held while the stack runs notifiers.
+            st.slaves.reserve(1, GFP_KERNEL)?;
+            (st.slaves.is_empty(), st.config.mode())
+        };
+        let port = Arc::new(
+            SlavePort::new(master, self.stats.clone(), slave),
+            GFP_KERNEL,
+        )?;
+        let perm_mac = port.perm_mac;
+        let rx = RxHandlerRegistration::new(slave, port, rtnl)?;
+        slave.link_master(master, extack, rtnl)?;
+        // AFT: every slave uses the team's address. ALB: slaves keep their
+        // own, the receive slave gets the team's when it becomes one. An
+        // empty team with a random address takes its first slave's.
+        let mac_result = if first && master.mac_is_random() {
+            master.adopt_mac(&perm_mac, rtnl)
+        } else if mode == Mode::Aft {
+            slave.set_mac(&master.mac(), extack, rtnl)
+        } else {
+            Ok(())
+        };
+        let undo_link = |rtnl: &Rtnl| {
+            slave.unlink_master(master, rtnl);
+        };
+        if let Err(e) = mac_result {
+            undo_link(rtnl);
+            return Err(e);
+        }
+        slave.set_slave_flag(true, rtnl);
+        if let Err(e) = slave
+            .set_mtu(master.mtu(), rtnl)
+            .and_then(|()| slave.open(extack, rtnl))
+        {
+            slave.set_slave_flag(false, rtnl);
+            let _ = slave.set_mac(&perm_mac, &mut ExtAck::none(), rtnl);
+            undo_link(rtnl);
+            return Err(e);
+        }
+        if let Err(e) = self.context.slave_sysfs.add(slave) {
+            slave.set_slave_flag(false, rtnl);
+            let _ = slave.set_mac(&perm_mac, &mut ExtAck::none(), rtnl);
+            undo_link(rtnl);
+            return Err(e);
+        }
+        let carrier = slave.is_running() && slave.carrier_ok();
+        let entry = Slave {
+            rx,
+            link: LinkTracker::new(carrier, now_ms()),
+            speed_mbps: slave.speed_mbps(rtnl),
+        };
+        entry.publish_link();
+        // Cannot fail: room was reserved above.
+        self.state.lock().slaves.push(entry, GFP_KERNEL)?;
+        self.reselect(master, rtnl, None)?;
+        pr_info!("{}: enslaved {}\n", master.name(), slave.name());
+        Ok(())
+    }
+
+    /// Removes `slave` from the team and gives it back its address.
+    pub(crate) fn release(&self, master: &Device, slave: &Device, rtnl: &Rtnl) -> Result {
+        let removed = {
+            let mut st = self.state.lock();
+            let i = st.index_of(slave.ifindex()).ok_or(ENOENT)?;
+            st.active = match st.active {
+                Some(a) if a == i => None,
+                Some(a) if a > i => Some(a - 1),
+                other => other,
+            };
+            if st.config.get(attr::PRIMARY) == slave.ifindex() as u32 {
+                let _ = st.config.set(attr::PRIMARY, 0, true);
+            }
+            // Bucket indexes above `i` shift down; rebalancing fixes the rest.
+            for b in st.buckets.iter_mut() {
+                if usize::from(*b) == i {
+                    *b = alb::UNASSIGNED;
+                } else if usize::from(*b) > i && *b != alb::UNASSIGNED {
+                    *b -= 1;
+                }
+            }
+            st.slaves.remove_at(i).ok_or(ENOENT)?
+        };
+        // Stop transmitting on it before it goes.
+        self.publish(false)?;
+        removed.port().receives.store(false, Relaxed);
+        self.context.slave_sysfs.remove(slave);
         slave.unlink_master(master, rtnl);
         slave.set_slave_flag(false, rtnl);
-        // Best effort, as bonding: a slave that refuses keeps the team's address.
-        let _ = slave.set_mac(&removed.orig_mac, &mut ExtAck::none(), rtnl);
+        // Best effort, as bonding: a slave that refuses keeps the address.
+        let _ = slave.set_mac(&removed.port().perm_mac, &mut ExtAck::none(), rtnl);
         // Removes the receive hook and waits for running handlers.
         drop(removed);
-        self.reselect(master, rtnl);
-        Ok(())
-    }
-}
-
-/// Slaves per team; bounded so that selection needs no allocation.
-const MAX_SLAVES: usize = 32;
-
-#[vtable]
-impl Link for Hbond {
-    const KIND: &'static CStr = c_str!("hbond");
-    type Data = Team;
-
-    fn setup(dev: &Device) {
-        dev.set_master_flag();
-    }
-
-    fn newlink(link: &mut NewLink<'_, Self>, _extack: &mut ExtAck) -> Result {
-        let dev = link.register(Team::new()?)?;
-        dev.carrier_off();
+        self.reselect(master, rtnl, None)?;
+        pr_info!("{}: released {}\n", master.name(), slave.name());
         Ok(())
     }
 
-    fn uninit(dev: &LinkDevice<Self>) {
-        // SAFETY: ndo_uninit runs under RTNL.
-        let rtnl = unsafe { Rtnl::assume_held() };
-        let team = dev.data();
+    /// Releases every slave (team teardown).
+    pub(crate) fn release_all(&self, master: &Device, rtnl: &Rtnl) {
+        self.monitor.cancel_sync();
         loop {
-            let next: Option<ARef<Device>> = team.slaves.lock().first().map(|s| s.device().into());
+            let next: Option<ARef<Device>> =
+                self.state.lock().slaves.first().map(|s| s.device().into());
             match next {
                 Some(slave) => {
-                    let _ = team.release(dev, &slave, &rtnl);
+                    let _ = self.release(master, &slave, rtnl);
                 }
                 None => break,
             }
         }
+        self.monitor.cancel_sync();
     }
 
-    fn start_xmit(dev: &LinkDevice<Self>, mut skb: SkBuff) {
-        let team = dev.data();
-        let len = u64::from(skb.len());
-        let sent = team.active.read(|active| {
-            let slave = active.ok_or_else(errno::enetdown)?;
-            skb.set_dev(slave);
-            skb.queue_xmit()
-        });
-        if sent.is_ok() {
-            team.stats.tx_packets.fetch_add(1, Relaxed);
-            team.stats.tx_bytes.fetch_add(len, Relaxed);
-        } else {
-            team.stats.tx_dropped.fetch_add(1, Relaxed);
-        }
-    }
-
-    fn add_slave(dev: &LinkDevice<Self>, slave: &Device, extack: &mut ExtAck) -> Result {
-        // SAFETY: ndo_add_slave runs under RTNL.
-        let rtnl = unsafe { Rtnl::assume_held() };
-        let team = dev.data();
-        if slave.ifindex() == dev.ifindex() {
-            extack.set_msg(c_str!("hbond: cannot enslave the team to itself"));
-            return Err(EINVAL);
-        }
-        if slave.is_loopback() {
-            extack.set_msg(c_str!("hbond: cannot enslave a loopback device"));
-            return Err(EINVAL);
-        }
-        if LinkDevice::<Hbond>::try_from_device(slave).is_some() {
-            extack.set_msg(c_str!("hbond: cannot enslave another hbond team"));
-            return Err(EINVAL);
-        }
-        if !slave.is_ethernet() {
-            extack.set_msg(c_str!("hbond: only Ethernet devices can be enslaved"));
-            return Err(EINVAL);
-        }
-        if slave.has_master(&rtnl) || slave.has_rx_handler() {
-            extack.set_msg(c_str!("hbond: device is already enslaved"));
-            return Err(EBUSY);
-        }
-        if !slave.same_netns(dev) {
-            extack.set_msg(c_str!("hbond: device is in another network namespace"));
-            return Err(EINVAL);
-        }
-        if !slave.can_set_mac() {
-            extack.set_msg(c_str!("hbond: device cannot change its MAC address"));
-            return Err(errno::eopnotsupp());
-        }
-        if team.slaves.lock().len() >= MAX_SLAVES {
-            extack.set_msg(c_str!("hbond: team is full"));
-            return Err(ENOSPC);
-        }
-
-        let port = Arc::new(
-            SlavePort {
-                master: (&**dev).into(),
-                stats: team.stats.clone(),
-            },
-            GFP_KERNEL,
-        )?;
-        // The list only changes under RTNL, so the room reserved here is
-        // still there below; the lock is not held while the stack runs
-        // notifiers (which take it).
-        let first = {
-            let mut slaves = team.slaves.lock();
-            slaves.reserve(1, GFP_KERNEL)?;
-            slaves.is_empty()
-        };
-        let rx = RxHandlerRegistration::new(slave, port, &rtnl)?;
-        if let Err(e) = slave.link_master(dev, extack, &rtnl) {
-            drop(rx);
-            return Err(e);
-        }
-        // All slaves use the team's address, so that whichever is active
-        // receives the team's unicast frames; an empty team with a random
-        // address takes its first slave's (bonding's fail_over_mac=none).
-        let orig_mac = slave.mac();
-        let mac_result = if first && dev.mac_is_random() {
-            dev.adopt_mac(&orig_mac, &rtnl)
-        } else {
-            slave.set_mac(&dev.mac(), extack, &rtnl)
-        };
-        if let Err(e) = mac_result {
-            slave.unlink_master(dev, &rtnl);
-            drop(rx);
-            return Err(e);
-        }
-        slave.set_slave_flag(true, &rtnl);
-        // Cannot fail: capacity was reserved above.
-        team.slaves
-            .lock()
-            .push(Slave { rx, orig_mac }, GFP_KERNEL)?;
-        // A slave that stays down still counts as a member; bring it up as
-        // bonding does, but keep it if that fails (its link may come later).
-        let _ = slave.open(extack, &rtnl);
-        team.reselect(dev, &rtnl);
-        pr_info!("{}: enslaved {}\n", dev.name(), slave.name());
-        Ok(())
-    }
-
-    fn del_slave(dev: &LinkDevice<Self>, slave: &Device) -> Result {
-        // SAFETY: ndo_del_slave runs under RTNL.
-        let rtnl = unsafe { Rtnl::assume_held() };
-        dev.data().release(dev, slave, &rtnl)?;
-        pr_info!("{}: released {}\n", dev.name(), slave.name());
-        Ok(())
-    }
-
-    fn get_stats64(dev: &LinkDevice<Self>, stats: &mut Stats64<'_>) {
-        let s = &dev.data().stats;
-        stats.add_tx(
-            s.tx_packets.load(Relaxed),
-            s.tx_bytes.load(Relaxed),
-            s.tx_dropped.load(Relaxed),
-        );
-        stats.add_rx(
-            s.rx_packets.load(Relaxed),
-            s.rx_bytes.load(Relaxed),
-            s.rx_dropped.load(Relaxed),
-        );
+    /// Arms the monitor for the option values (after a change).
+    pub(crate) fn kick_monitor(&self) {
+        self.monitor.reschedule(0);
     }
 }
 
-/// The receive hook on every slave: packets become the team's.
-pub(crate) struct SlaveRx;
-
-impl RxHandler for SlaveRx {
-    type Data = SlavePort;
-
-    fn handle(port: &SlavePort, skb: SkBuff) -> RxVerdict {
-        let Some(mut skb) = skb.unshare(true) else {
-            port.stats.rx_dropped.fetch_add(1, Relaxed);
-            return RxVerdict::Consumed;
-        };
-        port.stats.rx_packets.fetch_add(1, Relaxed);
-        port.stats.rx_bytes.fetch_add(u64::from(skb.len()), Relaxed);
-        skb.set_dev(&port.master);
-        RxVerdict::Another(skb)
-    }
-}
-
-/// Link events of slaves: failover and release of vanishing slaves.
-pub(crate) struct SlaveEvents;
-
-impl NetdevNotifier for SlaveEvents {
-    fn notify(event: NetdevEvent, dev: &Device, rtnl: &Rtnl) {
-        let Some(master) = dev.master(rtnl) else {
+impl crate::kernel_ext::workqueue_ext::DelayedWorkItem for Team {
+    /// Link polling (`miimon`), up/down delays, repeated peer notifications
+    /// and ALB rebalancing.
+    fn run(&self) {
+        let Some(master) = self.master() else { return };
+        let Some(rtnl) = crate::kernel_ext::net::device::Rtnl::try_lock() else {
+            // Whoever holds RTNL may be cancelling us; try again shortly.
+            self.monitor.schedule(1);
             return;
         };
-        let Some(team_dev) = LinkDevice::<Hbond>::try_from_device(master) else {
-            return;
+        let now = now_ms();
+        let (changed, rebalance_due, next) = {
+            let mut st = self.state.lock();
+            let c = st.config;
+            let (miimon, up, down) = (
+                c.get(attr::MIIMON),
+                c.get(attr::UPDELAY),
+                c.get(attr::DOWNDELAY),
+            );
+            let mut changed = false;
+            let mut next: Option<u32> = (miimon > 0).then_some(miimon);
+            for s in st.slaves.iter_mut() {
+                let dev = s.device();
+                let carrier = dev.is_running() && dev.carrier_ok();
+                let pending = s.link.pending_ms(now, up, down).is_some();
+                if miimon > 0 || pending {
+                    changed |= s.link.update(carrier, now, up, down);
+                    s.publish_link();
+                }
+                if let Some(ms) = s.link.pending_ms(now, up, down) {
+                    next = Some(next.map_or(ms, |n| n.min(ms)));
+                }
+            }
+            let lb = c.get(attr::LB_INTERVAL);
+            let rebalance_due = c.mode() == Mode::Alb
+                && !st.slaves.is_empty()
+                && now.saturating_sub(st.last_rebalance_ms) >= u64::from(lb);
+            if c.mode() == Mode::Alb && !st.slaves.is_empty() {
+                next = Some(next.map_or(lb, |n| n.min(lb)));
+            }
+            (changed, rebalance_due, next)
         };
-        let team = team_dev.data();
-        match event {
-            NetdevEvent::Unregister => {
-                let _ = team.release(team_dev, dev, rtnl);
-                pr_info!(
-                    "{}: released {} (unregistered)\n",
-                    team_dev.name(),
-                    dev.name()
-                );
-            }
-            NetdevEvent::Up | NetdevEvent::Down | NetdevEvent::Change => {
-                team.reselect(team_dev, rtnl)
-            }
-            _ => {}
+        if changed {
+            let _ = self.reselect(master, &rtnl, None);
+        }
+        if rebalance_due {
+            let _ = self.publish(true);
+        }
+        self.notify_peers(master, &rtnl);
+        drop(rtnl);
+        if let Some(ms) = next {
+            self.monitor.schedule(ms.max(1));
         }
     }
 }

@@ -31,7 +31,7 @@ struct IpsecsimModule {
 
 impl kernel::Module for IpsecsimModule {
     fn init(_module: &'static ThisModule) -> Result<Self> {
-        let link = link::Registration::new()?;
+        let link = link::Registration::new(())?;
         pr_info!("loaded\n");
         Ok(Self { _link: link })
     }

@@ -39,6 +39,7 @@ impl SimDevice {
 impl Link for Ipsecsim {
     const KIND: &'static CStr = c_str!("ipsecsim");
     type Data = SimDevice;
+    type Context = ();
 
     fn newlink(link: &mut NewLink<'_, Self>, extack: &mut ExtAck) -> Result {
         // SAFETY: newlink runs under RTNL.

@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! A team member: what the control path keeps (`Slave`) and what the data
+//! path and sysfs read without locks (`SlavePort`).
+
+use crate::hbond_core::link::{Link, LinkState};
+use crate::kernel_ext::net::{
+    device::MacAddr,
+    rx_handler::{RxHandler, RxHandlerRegistration, RxVerdict},
+    Device, SkBuff,
+};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering::Relaxed};
+use kernel::{sync::Arc, types::ARef};
+
+/// Packet and byte counters of one direction.
+#[derive(Default)]
+pub(crate) struct Counters {
+    pub(crate) packets: AtomicU64,
+    pub(crate) bytes: AtomicU64,
+    pub(crate) dropped: AtomicU64,
+}
+
+impl Counters {
+    pub(crate) fn pass(&self, len: u32) {
+        self.packets.fetch_add(1, Relaxed);
+        self.bytes.fetch_add(u64::from(len), Relaxed);
+    }
+
+    pub(crate) fn drop_one(&self) {
+        self.dropped.fetch_add(1, Relaxed);
+    }
+}
+
+/// Team-wide traffic counters.
+#[derive(Default)]
+pub(crate) struct TeamStats {
+    pub(crate) tx: Counters,
+    pub(crate) rx: Counters,
+}
+
+/// Per-slave state shared with the receive hook, the transmit map and sysfs.
+pub(crate) struct SlavePort {
+    pub(crate) master: ARef<Device>,
+    pub(crate) team_stats: Arc<TeamStats>,
+    pub(crate) tx: Counters,
+    pub(crate) rx: Counters,
+    /// Delivers what it receives to the team (AFT active / ALB receive slave).
+    pub(crate) receives: AtomicBool,
+    pub(crate) link_state: AtomicU8,
+    pub(crate) link_failures: AtomicU32,
+    /// The address the slave had when it was enslaved, restored on release.
+    pub(crate) perm_mac: MacAddr,
+}
+
+impl SlavePort {
+    pub(crate) fn new(master: &Device, team_stats: Arc<TeamStats>, slave: &Device) -> Self {
+        Self {
+            master: master.into(),
+            team_stats,
+            tx: Counters::default(),
+            rx: Counters::default(),
+            receives: AtomicBool::new(false),
+            link_state: AtomicU8::new(LinkState::Fail as u8),
+            link_failures: AtomicU32::new(0),
+            perm_mac: slave.mac(),
+        }
+    }
+
+    pub(crate) fn link_state(&self) -> LinkState {
+        match self.link_state.load(Relaxed) {
+            0 => LinkState::Up,
+            2 => LinkState::GoingDown,
+            3 => LinkState::GoingUp,
+            _ => LinkState::Fail,
+        }
+    }
+}
+
+/// A member as the control path (under RTNL) sees it.
+pub(crate) struct Slave {
+    pub(crate) rx: RxHandlerRegistration<SlaveRx>,
+    pub(crate) link: Link,
+    pub(crate) speed_mbps: u32,
+}
+
+impl Slave {
+    pub(crate) fn device(&self) -> &Device {
+        self.rx.device()
+    }
+
+    pub(crate) fn port(&self) -> &Arc<SlavePort> {
+        self.rx.data()
+    }
+
+    /// Records a new link state; counts failures.
+    pub(crate) fn publish_link(&self) {
+        let port = self.port();
+        let old = port.link_state();
+        port.link_state.store(self.link.state as u8, Relaxed);
+        if old.usable() && !self.link.state.usable() {
+            port.link_failures.fetch_add(1, Relaxed);
+        }
+    }
+}
+
+/// The receive hook on every slave: what the receiving slave gets becomes
+/// the team's; what the others get stays theirs (as bonding's inactive
+/// slaves, only exact matches are delivered).
+pub(crate) struct SlaveRx;
+
+impl RxHandler for SlaveRx {
+    type Data = SlavePort;
+
+    fn handle(port: &SlavePort, skb: SkBuff) -> RxVerdict {
+        if !port.receives.load(Relaxed) {
+            return RxVerdict::Exact(skb);
+        }
+        let Some(mut skb) = skb.unshare(true) else {
+            port.rx.drop_one();
+            port.team_stats.rx.drop_one();
+            return RxVerdict::Consumed;
+        };
+        let len = skb.len();
+        port.rx.pass(len);
+        port.team_stats.rx.pass(len);
+        skb.set_dev(&port.master);
+        RxVerdict::Another(skb)
+    }
+}

@@ -1,0 +1,190 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! sysfs, laid out like bonding's: `/sys/class/net/<team>/hbond/<option>`
+//! (read-write, from the option table) and
+//! `/sys/class/net/<slave>/hbond_slave/<attr>` (read-only).
+
+use crate::hbond_core::options::{attr, Kind, OptionError, OPTIONS};
+use crate::kernel_ext::net::{
+    device::Rtnl,
+    link::LinkDevice,
+    netlink::Attrs,
+    rx_handler::RxHandlerRegistration,
+    sysfs::{GroupRegistration, SysfsGroup, SysfsOut},
+    Device, ExtAck,
+};
+use crate::master::Hbond;
+use crate::slave::SlaveRx;
+use core::{fmt::Write, pin::Pin, sync::atomic::Ordering::Relaxed};
+use kernel::{alloc::KBox, c_str, prelude::*};
+
+/// State shared by every team of the module.
+pub(crate) struct HbondContext {
+    pub(crate) team_sysfs: Pin<KBox<GroupRegistration<TeamSysfs>>>,
+    pub(crate) slave_sysfs: Pin<KBox<GroupRegistration<SlaveSysfs>>>,
+}
+
+/// File names of the team directory, in option table order.
+const TEAM_FILES: [&CStr; 9] = [
+    c_str!("mode"),
+    c_str!("active_slave"),
+    c_str!("primary"),
+    c_str!("primary_reselect"),
+    c_str!("miimon"),
+    c_str!("updelay"),
+    c_str!("downdelay"),
+    c_str!("peer_notify_count"),
+    c_str!("lb_interval"),
+];
+
+const fn same_names() -> bool {
+    if TEAM_FILES.len() != OPTIONS.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < OPTIONS.len() {
+        let (a, b) = (
+            TEAM_FILES[i].as_bytes_with_nul(),
+            OPTIONS[i].name.as_bytes(),
+        );
+        if a.len() != b.len() + 1 {
+            return false;
+        }
+        let mut j = 0;
+        while j < b.len() {
+            if a[j] != b[j] {
+                return false;
+            }
+            j += 1;
+        }
+        i += 1;
+    }
+    true
+}
+
+// The files are the option table; a new option must get its file.
+const _: () = assert!(same_names());
+
+/// `/sys/class/net/<team>/hbond/`.
+pub(crate) struct TeamSysfs;
+
+impl SysfsGroup for TeamSysfs {
+    const NAME: &'static CStr = c_str!("hbond");
+    const ATTRS: &'static [&'static CStr] = &TEAM_FILES;
+    const WRITABLE: bool = true;
+
+    fn show(dev: &Device, index: usize, out: &mut SysfsOut<'_>) -> Result {
+        let team_dev = LinkDevice::<Hbond>::try_from_device(dev).ok_or(ENODEV)?;
+        let spec = OPTIONS.get(index).ok_or(EINVAL)?;
+        let st = team_dev.data().state.lock();
+        let value = if spec.attr == attr::ACTIVE_SLAVE {
+            st.active
+                .and_then(|i| st.slaves.get(i))
+                .map_or(0, |s| s.device().ifindex() as u32)
+        } else {
+            st.config.get(spec.attr)
+        };
+        if spec.kind == Kind::Slave {
+            if let Some(i) = st.index_of(value as i32) {
+                write!(out, "{}", st.slaves[i].device().name()).map_err(|_| EINVAL)?;
+            }
+        } else {
+            spec.format(value, out).map_err(|_| EINVAL)?;
+        }
+        writeln!(out).map_err(|_| EINVAL)
+    }
+
+    fn store(dev: &Device, index: usize, input: &str, rtnl: &Rtnl) -> Result {
+        let team_dev = LinkDevice::<Hbond>::try_from_device(dev).ok_or(ENODEV)?;
+        let spec = OPTIONS.get(index).ok_or(EINVAL)?;
+        let text = input.trim();
+        let value = if spec.kind == Kind::Slave {
+            if text.is_empty() {
+                0
+            } else {
+                let st = team_dev.data().state.lock();
+                let slave = st
+                    .slaves
+                    .iter()
+                    .find(|s| s.device().name().as_bytes() == text.as_bytes());
+                match slave {
+                    Some(s) => s.device().ifindex() as u32,
+                    None => {
+                        pr_warn!(
+                            "{}: {}: {}\n",
+                            dev.name(),
+                            spec.name,
+                            OptionError::NotASlave.message()
+                        );
+                        return Err(EINVAL);
+                    }
+                }
+            }
+        } else {
+            spec.parse(text).map_err(|e| {
+                pr_warn!("{}: {}: {}\n", dev.name(), spec.name, e.message());
+                EINVAL
+            })?
+        };
+        // Same path as netlink, so the two interfaces cannot disagree.
+        let attrs = if spec.netlink_is_u8() {
+            Attrs::one_u8(spec.attr, value as u8)
+        } else {
+            Attrs::one_u32(spec.attr, value)
+        };
+        let mut extack = ExtAck::none();
+        crate::master::apply_attrs(team_dev, team_dev.data(), &attrs, &mut extack, rtnl)
+            .inspect_err(|_| pr_warn!("{}: {}: refused\n", dev.name(), spec.name))
+    }
+}
+
+/// File names of the slave directory.
+const SLAVE_FILES: [&CStr; 8] = [
+    c_str!("state"),
+    c_str!("link"),
+    c_str!("link_failure_count"),
+    c_str!("perm_hwaddr"),
+    c_str!("tx_packets"),
+    c_str!("tx_bytes"),
+    c_str!("rx_packets"),
+    c_str!("rx_bytes"),
+];
+
+/// `/sys/class/net/<slave>/hbond_slave/`.
+pub(crate) struct SlaveSysfs;
+
+impl SysfsGroup for SlaveSysfs {
+    const NAME: &'static CStr = c_str!("hbond_slave");
+    const ATTRS: &'static [&'static CStr] = &SLAVE_FILES;
+    const WRITABLE: bool = false;
+
+    fn show(dev: &Device, index: usize, out: &mut SysfsOut<'_>) -> Result {
+        RxHandlerRegistration::<SlaveRx>::with_data_of(dev, |port| {
+            let m = port.perm_mac;
+            match index {
+                0 => writeln!(
+                    out,
+                    "{}",
+                    if port.receives.load(Relaxed) {
+                        "active"
+                    } else {
+                        "backup"
+                    }
+                ),
+                1 => writeln!(out, "{}", port.link_state().name()),
+                2 => writeln!(out, "{}", port.link_failures.load(Relaxed)),
+                3 => writeln!(
+                    out,
+                    "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
+                    m[0], m[1], m[2], m[3], m[4], m[5]
+                ),
+                4 => writeln!(out, "{}", port.tx.packets.load(Relaxed)),
+                5 => writeln!(out, "{}", port.tx.bytes.load(Relaxed)),
+                6 => writeln!(out, "{}", port.rx.packets.load(Relaxed)),
+                _ => writeln!(out, "{}", port.rx.bytes.load(Relaxed)),
+            }
+            .map_err(|_| EINVAL)
+        })
+        .ok_or(ENODEV)?
+    }
+}

@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Delayed work items embedded in a pinned owner (the 6.12 `kernel` crate
+//! has no delayed work), and a monotonic millisecond clock.
+
+use crate::kernel_ext::bindings;
+use core::{marker::PhantomData, pin::Pin};
+use kernel::{init::PinInit, prelude::*, types::Opaque};
+
+/// Implemented by the owner of a [`DelayedWork`].
+pub trait DelayedWorkItem: Sync + Sized {
+    /// Runs in process context on the system workqueue.
+    fn run(&self);
+}
+
+/// Locates the [`DelayedWork`] field inside its owner.
+///
+/// # Safety
+///
+/// `OFFSET` must be the byte offset of a `DelayedWork<Self>` field of `Self`.
+pub unsafe trait HasDelayedWork: DelayedWorkItem {
+    /// Offset of the field.
+    const OFFSET: usize;
+}
+
+/// Implements [`HasDelayedWork`] for `$owner` whose field `$field` is the
+/// `DelayedWork<$owner>`.
+#[macro_export]
+macro_rules! impl_has_delayed_work {
+    ($owner:ty, $field:ident) => {
+        // SAFETY: The offset is computed by the compiler for that field.
+        unsafe impl $crate::kernel_ext::workqueue_ext::HasDelayedWork for $owner {
+            const OFFSET: usize = core::mem::offset_of!($owner, $field);
+        }
+    };
+}
+
+/// A delayed work item that runs `T::run` on the owner. Dropping it
+/// cancels it and waits for a running instance.
+///
+/// # Invariants
+///
+/// `dw` was initialised with [`DelayedWork::<T>::callback`]; the object is
+/// pinned inside a `T` at `T::OFFSET`.
+#[repr(C)]
+#[pin_data(PinnedDrop)]
+pub struct DelayedWork<T: HasDelayedWork> {
+    #[pin]
+    dw: Opaque<bindings::delayed_work>,
+    _owner: PhantomData<T>,
+}
+
+// SAFETY: The work API is safe to call from any thread.
+unsafe impl<T: HasDelayedWork> Send for DelayedWork<T> {}
+// SAFETY: As above.
+unsafe impl<T: HasDelayedWork> Sync for DelayedWork<T> {}
+
+impl<T: HasDelayedWork> DelayedWork<T> {
+    /// A new, idle work item.
+    pub fn new() -> impl PinInit<Self> {
+        pin_init!(Self {
+            // SAFETY: Initialises the delayed work in place with our callback.
+            dw <- unsafe {
+                kernel::init::pin_init_from_closure(|slot: *mut Opaque<bindings::delayed_work>| {
+                    bindings::hbond_helper_init_delayed_work(
+                        Opaque::raw_get(slot),
+                        Some(Self::callback),
+                    );
+                    Ok::<(), core::convert::Infallible>(())
+                })
+            },
+            _owner: PhantomData,
+        })
+    }
+
+    /// Runs the work after `delay_ms` (0: soon), unless already pending.
+    pub fn schedule(&self, delay_ms: u32) {
+        // SAFETY: `dw` is initialised by the type invariant.
+        unsafe { bindings::hbond_helper_schedule_delayed_work(self.dw.get(), delay_ms) };
+    }
+
+    /// Runs the work after `delay_ms`, moving it earlier or later if pending.
+    pub fn reschedule(&self, delay_ms: u32) {
+        // SAFETY: `dw` is initialised by the type invariant.
+        unsafe { bindings::hbond_helper_mod_delayed_work(self.dw.get(), delay_ms) };
+    }
+
+    /// Cancels the work and waits for a running instance; it may be
+    /// scheduled again afterwards. Must not be called from the work itself.
+    pub fn cancel_sync(&self) {
+        // SAFETY: `dw` is initialised by the type invariant.
+        unsafe { bindings::cancel_delayed_work_sync(self.dw.get()) };
+    }
+
+    /// # Safety
+    ///
+    /// Only called by the workqueue for a `dw` initialised by `new`.
+    unsafe extern "C" fn callback(work: *mut bindings::work_struct) {
+        // SAFETY: `work` is the first member of `delayed_work`, which is the
+        // first member of `DelayedWork<T>` (repr(C)), which lives at
+        // `T::OFFSET` inside a `T` that stays valid while the work can run
+        // (dropping it cancels the work).
+        let owner = unsafe { &*work.cast::<u8>().sub(T::OFFSET).cast::<T>() };
+        owner.run();
+    }
+}
+
+#[pinned_drop]
+impl<T: HasDelayedWork> PinnedDrop for DelayedWork<T> {
+    fn drop(self: Pin<&mut Self>) {
+        self.cancel_sync();
+    }
+}
+
+/// Milliseconds of a monotonic clock.
+pub fn now_ms() -> u64 {
+    // SAFETY: Reads a clock; callable from any context.
+    unsafe { bindings::hbond_helper_now_ms() }
+}
