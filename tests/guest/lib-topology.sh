@@ -1,0 +1,58 @@
+# shellcheck shell=bash
+# A team in netns $A with N veth slaves whose peers sit in netns $B under a
+# bonding device in broadcast mode (it receives on and sends to every link,
+# like a switch would deliver). Sourced by the integration scripts.
+#
+#   team_topology MODE N  -> hb0 (192.0.2.1) in $A, slaves s1..sN;
+#                            peer bond0 (192.0.2.2) in $B with p1..pN
+A=${A:-hb-a}
+B=${B:-hb-b}
+
+topology_cleanup() {
+	ip netns del "$A" 2>/dev/null
+	ip netns del "$B" 2>/dev/null
+	true
+}
+
+team_topology() {
+	local mode=$1 n=$2 i
+	topology_cleanup
+	modprobe bonding max_bonds=0 || return 1
+	ip netns add "$A" && ip netns add "$B" || return 1
+	ip -n "$A" link add hb0 type hbond || return 1
+	hbond_set mode "$mode" || return 1
+	ip -n "$B" link add bond0 type bond mode broadcast || return 1
+	for i in $(seq 1 "$n"); do
+		ip -n "$A" link add "s$i" type veth peer name "p$i" netns "$B" || return 1
+		ip -n "$B" link set "p$i" master bond0 || return 1
+		ip -n "$A" link set "s$i" master hb0 || return 1
+	done
+	ip -n "$A" addr add 192.0.2.1/24 dev hb0
+	ip -n "$B" addr add 192.0.2.2/24 dev bond0
+	ip -n "$A" link set hb0 up
+	ip -n "$B" link set bond0 up
+	for i in $(seq 1 "$n"); do ip -n "$B" link set "p$i" up; done
+	wait_for 5 "ip netns exec $A ping -c 1 -W 1 192.0.2.2"
+}
+
+# hbond_opt NAME: read an option from sysfs (inside $A).
+hbond_opt() {
+	ip netns exec "$A" cat "/sys/class/net/hb0/hbond/$1"
+}
+
+# hbond_set NAME VALUE: write an option through sysfs (inside $A).
+hbond_set() {
+	ip netns exec "$A" bash -c "echo $2 > /sys/class/net/hb0/hbond/$1"
+}
+
+# slave_attr DEV NAME: read a slave's sysfs attribute (inside $A).
+slave_attr() {
+	ip netns exec "$A" cat "/sys/class/net/$1/hbond_slave/$2"
+}
+
+# lost_pings COUNT INTERVAL: pings 192.0.2.2 from $A; prints how many were lost.
+lost_pings() {
+	ip netns exec "$A" ping -q -c "$1" -i "$2" -W 1 192.0.2.2 2>/dev/null |
+		sed -nE 's/^([0-9]+) packets transmitted, ([0-9]+) received.*/\1 \2/p' |
+		awk '{print $1 - $2}'
+}
