@@ -5,6 +5,7 @@
 #   make setup     install packages and tools, build the test kernel (cached)
 #   make           build hbond.ko and ipsecsim.ko against KDIR
 #   make test      everything: style, host tests, module build, guest tests
+#   make tools     hbondctl (target/release) and the iproute2 plugin
 #   make run       the demo in a QEMU guest
 #   make shell     interactive guest with the modules loaded
 #   make guest CMD="..."   run one command in the guest with the modules loaded
@@ -18,12 +19,18 @@ RUSTDOC ?= /usr/bin/rustdoc
 BINDGEN ?= $(shell $(ENV); echo $$BINDGEN)
 KMAKE = $(MAKE) -C $(KDIR) M=$(CURDIR) LLVM=1 RUSTC=$(RUSTC) RUSTDOC=$(RUSTDOC) BINDGEN=$(BINDGEN)
 
-.PHONY: all modules setup kernel check test run shell guest clean
+.PHONY: all modules tools setup kernel check test run shell guest clean
 
 all: modules
 
 modules:
 	$(KMAKE) modules
+
+# Host tools: the CLI and the iproute2 plugin (tools/iproute2/link_hbond.so,
+# used with IP_LIB_DIR=tools/iproute2 ip ...).
+tools:
+	/usr/bin/cargo build --release -p hbondctl
+	$(MAKE) -C tools/iproute2
 
 # Build with clippy as the Rust compiler driver (the kernel's CLIPPY=1).
 clippy:
@@ -54,3 +61,4 @@ clean:
 	-$(KMAKE) clean
 	rm -f rust/bindings/generated.rs
 	cargo clean
+	$(MAKE) -C tools/iproute2 clean

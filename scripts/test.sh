@@ -37,6 +37,13 @@ else
 	record fail "module build"
 fi
 
+step "tools build (hbondctl, iproute2 plugin)"
+if make -s tools 2>&1 | tee out/tools.txt; then
+	record pass "tools build"
+else
+	record fail "tools build"
+fi
+
 step "guest: KUnit suites and integration tests"
 guest_out=$HBOND_TOP/out/guest
 if [ -f hbond.ko ] && [ -f ipsecsim.ko ]; then

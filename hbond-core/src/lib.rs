@@ -12,3 +12,4 @@ pub mod aft;
 pub mod alb;
 pub mod link;
 pub mod options;
+pub mod slave_info;

@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The read-only per-slave attributes of `IFLA_INFO_SLAVE_DATA`: one table
+//! that gives each [`slave_attr`] number its name and type, so that the
+//! kernel's `fill_slave_info`, the sysfs `hbond_slave/` files, the CLI and
+//! the iproute2 plugin show the same names.
+
+use crate::link::LinkState;
+use crate::options::slave_attr;
+
+/// How a slave attribute is carried on netlink and shown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SlaveAttrKind {
+    /// u8, 0 or 1; shown as a boolean.
+    Flag,
+    /// u8, a [`LinkState`] number; shown by its name.
+    LinkState,
+    /// u32 counter.
+    U32,
+    /// u64 counter.
+    U64,
+    /// 6-byte Ethernet address; shown as `xx:xx:xx:xx:xx:xx`.
+    HwAddr,
+}
+
+/// One attribute of a slave.
+#[derive(Clone, Copy, Debug)]
+pub struct SlaveAttrSpec {
+    /// Name in sysfs, the CLI, `ip -d` output and the documentation.
+    pub name: &'static str,
+    /// Attribute number in `IFLA_INFO_SLAVE_DATA`.
+    pub attr: u16,
+    /// Netlink type and presentation.
+    pub kind: SlaveAttrKind,
+    /// One-line description.
+    pub help: &'static str,
+}
+
+/// Every slave attribute, in netlink attribute order.
+pub const SLAVE_ATTRS: &[SlaveAttrSpec] = &[
+    SlaveAttrSpec {
+        name: "active",
+        attr: slave_attr::ACTIVE,
+        kind: SlaveAttrKind::Flag,
+        help: "the slave is the active (aft) or receive (alb) slave",
+    },
+    SlaveAttrSpec {
+        name: "link",
+        attr: slave_attr::LINK,
+        kind: SlaveAttrKind::LinkState,
+        help: "link state: up, fail, going_down (downdelay running), going_up (updelay running)",
+    },
+    SlaveAttrSpec {
+        name: "link_failures",
+        attr: slave_attr::LINK_FAILURES,
+        kind: SlaveAttrKind::U32,
+        help: "how many times the slave's link failed",
+    },
+    SlaveAttrSpec {
+        name: "perm_hwaddr",
+        attr: slave_attr::PERM_HWADDR,
+        kind: SlaveAttrKind::HwAddr,
+        help: "the address the slave had before it was enslaved",
+    },
+    SlaveAttrSpec {
+        name: "tx_packets",
+        attr: slave_attr::TX_PACKETS,
+        kind: SlaveAttrKind::U64,
+        help: "packets the team sent through the slave",
+    },
+    SlaveAttrSpec {
+        name: "tx_bytes",
+        attr: slave_attr::TX_BYTES,
+        kind: SlaveAttrKind::U64,
+        help: "bytes the team sent through the slave",
+    },
+    SlaveAttrSpec {
+        name: "rx_packets",
+        attr: slave_attr::RX_PACKETS,
+        kind: SlaveAttrKind::U64,
+        help: "packets the team received through the slave",
+    },
+    SlaveAttrSpec {
+        name: "rx_bytes",
+        attr: slave_attr::RX_BYTES,
+        kind: SlaveAttrKind::U64,
+        help: "bytes the team received through the slave",
+    },
+];
+
+/// Every link state, indexed by its netlink number.
+pub const LINK_STATES: &[LinkState] = &[
+    LinkState::Up,
+    LinkState::Fail,
+    LinkState::GoingDown,
+    LinkState::GoingUp,
+];
+
+/// Finds a slave attribute by netlink attribute number.
+pub fn slave_attr_by_number(attr: u16) -> Option<&'static SlaveAttrSpec> {
+    SLAVE_ATTRS.iter().find(|a| a.attr == attr)
+}
+
+/// The link state with netlink number `value`, if there is one.
+pub fn link_state_from_u8(value: u8) -> Option<LinkState> {
+    LINK_STATES.get(value as usize).copied()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slave_attributes_are_unique_and_dense() {
+        for (i, a) in SLAVE_ATTRS.iter().enumerate() {
+            assert_eq!(a.attr as usize, i + 1, "{}", a.name);
+            assert_eq!(slave_attr_by_number(a.attr).map(|x| x.name), Some(a.name));
+        }
+        assert_eq!(SLAVE_ATTRS.len(), slave_attr::MAX as usize);
+    }
+
+    #[test]
+    fn link_states_are_indexed_by_number() {
+        for (i, s) in LINK_STATES.iter().enumerate() {
+            assert_eq!(*s as usize, i, "{}", s.name());
+            assert_eq!(link_state_from_u8(i as u8), Some(*s));
+        }
+        assert_eq!(link_state_from_u8(LINK_STATES.len() as u8), None);
+    }
+}
