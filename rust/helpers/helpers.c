@@ -91,10 +91,19 @@ void hbond_helper_set_slave_flags(struct net_device *dev, bool slave)
 	}
 }
 
+/*
+ * A software master passes large, partially checksummed packets down: the
+ * lower device's transmit path segments and checksums what its hardware
+ * cannot (as bonding and team do).
+ */
 void hbond_helper_set_master_flags(struct net_device *dev)
 {
 	dev->flags |= IFF_MASTER;
 	dev->priv_flags &= ~IFF_TX_SKB_SHARING;
+	dev->hw_features = NETIF_F_SG | NETIF_F_HW_CSUM | NETIF_F_FRAGLIST |
+			   NETIF_F_GSO_SOFTWARE | NETIF_F_HIGHDMA | NETIF_F_RXCSUM;
+	dev->features |= dev->hw_features | NETIF_F_GRO;
+	dev->vlan_features = dev->hw_features;
 }
 
 void hbond_helper_netif_tx_start_all_queues(struct net_device *dev)

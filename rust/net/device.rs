@@ -187,7 +187,8 @@ impl Device {
         unsafe { bindings::hbond_helper_set_slave_flags(self.as_raw(), slave) }
     }
 
-    /// Marks the device as an aggregation master (`IFF_MASTER`); used in setup.
+    /// Marks the device as an aggregation master (`IFF_MASTER`) with the
+    /// offload features of a software master; used in setup.
     pub fn set_master_flag(&self) {
         // SAFETY: Called during setup, before anyone else sees the device.
         unsafe { bindings::hbond_helper_set_master_flags(self.as_raw()) }
