@@ -14,7 +14,10 @@
 
 #[doc(hidden)]
 pub mod bindings;
+pub mod crypto;
 pub mod error;
+pub mod gfp;
 pub mod kunit;
 pub mod kvec_ext;
 pub mod net;
+pub mod xfrm;

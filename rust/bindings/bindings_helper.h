@@ -11,6 +11,7 @@
 #include <crypto/internal/aead.h>
 #include <kunit/test.h>
 #include <linux/etherdevice.h>
+#include <linux/ethtool.h>
 #include <linux/if_arp.h>
 #include <linux/netdevice.h>
 #include <linux/skbuff.h>
@@ -35,3 +36,4 @@ const netdev_features_t HBOND_CONST_HELPER_NETIF_F_GSO_SOFTWARE = NETIF_F_GSO_SO
 const netdev_features_t HBOND_CONST_HELPER_NETIF_F_VLAN_CHALLENGED = NETIF_F_VLAN_CHALLENGED;
 const gfp_t HBOND_CONST_HELPER_GFP_ATOMIC = GFP_ATOMIC;
 const gfp_t HBOND_CONST_HELPER_GFP_KERNEL = GFP_KERNEL;
+const u8 HBOND_CONST_HELPER_IPPROTO_ESP = IPPROTO_ESP;
