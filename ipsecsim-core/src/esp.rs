@@ -139,6 +139,21 @@ pub fn aad(spi: [u8; 4], seq_lo: [u8; 4], seq_hi: Option<u32>) -> ([u8; 12], usi
     }
 }
 
+/// The 64-bit sequence number of a transmitted packet, from the low half in
+/// its ESP header and the stack's offload counter (`xo->seq`). For a GSO
+/// segment `esp_xmit` has already advanced the counter past the packet
+/// (and carried into the high half if the low half wrapped), so the high
+/// half of the packet is one less when the counter's low half is below the
+/// header's.
+pub fn tx_seq(header_lo: u32, xo_lo: u32, xo_hi: u32) -> u64 {
+    let hi = if xo_lo < header_lo {
+        xo_hi.wrapping_sub(1)
+    } else {
+        xo_hi
+    };
+    (u64::from(hi) << 32) | u64::from(header_lo)
+}
+
 /// The high 32 bits of a received ESN sequence number (RFC 4303 appendix
 /// A2, as `xfrm_replay_seqhi`): `top`/`top_hi` is the highest sequence
 /// number received so far, `window` the replay window.
@@ -237,6 +252,17 @@ mod tests {
     fn iv_is_the_sequence_number() {
         assert_eq!(iv_for_seq(0x0102030405060708), [1, 2, 3, 4, 5, 6, 7, 8]);
         assert_ne!(iv_for_seq(1), iv_for_seq(2));
+    }
+
+    #[test]
+    fn tx_sequence_of_plain_packets_and_gso_segments() {
+        // Plain packet: the counter is the packet's number.
+        assert_eq!(tx_seq(7, 7, 0), 7);
+        assert_eq!(tx_seq(7, 7, 2), (2 << 32) | 7);
+        // GSO segment: the counter already moved on.
+        assert_eq!(tx_seq(7, 8, 2), (2 << 32) | 7);
+        // ... and wrapped into the next high half.
+        assert_eq!(tx_seq(0xffff_ffff, 0, 3), (2 << 32) | 0xffff_ffff);
     }
 
     #[test]

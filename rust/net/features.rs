@@ -37,4 +37,13 @@ impl Device {
             (*self.as_raw()).features |= features.0;
         }
     }
+
+    /// Declares `features` usable on encapsulated packets too
+    /// (`hw_enc_features`): the stack masks the features of packets marked
+    /// as encapsulated, which includes every ESP offload packet. Only for
+    /// use in setup, before registration.
+    pub fn setup_offer_enc_features(&self, features: Features) {
+        // SAFETY: During setup nobody else uses the device.
+        unsafe { (*self.as_raw()).hw_enc_features |= features.0 };
+    }
 }

@@ -15,9 +15,12 @@ pub struct XmitOffload<'a> {
     /// Whether the device must do the crypto (`XFRM_XMIT`); if not, the
     /// packet was already processed in software (or is not ESP output).
     pub device_crypto: bool,
-    /// The 64-bit ESP sequence number of the packet (`xo->seq`): the low
-    /// half is in the ESP header, the high half only matters with ESN.
-    pub seq: u64,
+    /// The stack's output sequence counter of the SA for this packet
+    /// (`xo->seq`, low and high half). For a GSO segment it is already
+    /// past the packet's own number, which is in the ESP header.
+    pub seq_lo: u32,
+    /// See `seq_lo`.
+    pub seq_hi: u32,
 }
 
 impl SkBuff {
@@ -40,7 +43,8 @@ impl SkBuff {
             Some(XmitOffload {
                 state: State::from_raw(x),
                 device_crypto: (*xo).flags & bindings::XFRM_XMIT != 0,
-                seq: (u64::from((*xo).seq.hi) << 32) | u64::from((*xo).seq.low),
+                seq_lo: (*xo).seq.low,
+                seq_hi: (*xo).seq.hi,
             })
         }
     }

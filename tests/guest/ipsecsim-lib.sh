@@ -45,12 +45,9 @@ stat() { ip netns exec "$2" ethtool -S "$1" | awk -v n="$3:" '$1 == n { print $2
 sim_sas() {
 	local fam=$1 mode=$2 key=$3 esn=$4 offb=$5 o1 o2 i1 i2 extra=""
 	if [ "$fam" = 4 ]; then o1=192.0.2.1 o2=192.0.2.2; else o1=2001:db8::1 o2=2001:db8::2; fi
-	if [ "$mode" = tunnel ]; then
-		if [ "$fam" = 4 ]; then i1=198.51.100.1 i2=198.51.100.2; else i1=2001:db8:1::1 i2=2001:db8:1::2; fi
-	else
-		i1=$o1 i2=$o2
-	fi
 	[ "$esn" = yes ] && extra="flag esn replay-window 128"
+	sim_addrs "$fam" "$mode"
+	local i1=$SIM_I1 i2=$SIM_I2
 	for ns in $A $B; do ip -n $ns xfrm state flush; ip -n $ns xfrm policy flush; done
 	local offa_out="offload dev sim0 dir out" offa_in="offload dev sim0 dir in" offb_out="" offb_in=""
 	if [ "$offb" = yes ]; then offb_out="offload dev sim1 dir out" offb_in="offload dev sim1 dir in"; fi
@@ -67,7 +64,18 @@ sim_sas() {
 	ip -n $A xfrm policy add src $i2 dst $i1 dir in tmpl src $o2 dst $o1 proto esp reqid 2 mode $mode || return 1
 	ip -n $B xfrm policy add src $i2 dst $i1 dir out tmpl src $o2 dst $o1 proto esp reqid 2 mode $mode || return 1
 	ip -n $B xfrm policy add src $i1 dst $i2 dir in tmpl src $o1 dst $o2 proto esp reqid 1 mode $mode || return 1
-	SIM_I1=$i1 SIM_I2=$i2
+}
+
+# sim_addrs FAMILY MODE: sets SIM_I1/SIM_I2, the addresses the protected
+# traffic uses (call in the main shell: `ok` runs commands in a subshell).
+sim_addrs() {
+	if [ "$2" = tunnel ]; then
+		if [ "$1" = 4 ]; then SIM_I1=198.51.100.1 SIM_I2=198.51.100.2; else SIM_I1=2001:db8:1::1 SIM_I2=2001:db8:1::2; fi
+	elif [ "$1" = 4 ]; then
+		SIM_I1=192.0.2.1 SIM_I2=192.0.2.2
+	else
+		SIM_I1=2001:db8::1 SIM_I2=2001:db8::2
+	fi
 }
 
 # sim_offloaded NS SPI: the SA is offloaded (ip shows crypto offload parameters).
@@ -87,10 +95,11 @@ sim_tcp() {
 	fi
 	out=$(mktemp)
 	head -c "$bytes" /dev/urandom > "$out.src"
-	ip netns exec "$sns" timeout 60 socat -u "$listen" "CREATE:$out" &
+	ip netns exec "$sns" timeout 20 socat -u "$listen" "CREATE:$out" &
 	local srv=$! rc=0
-	sleep 0.5
-	ip netns exec "$cns" timeout 60 socat -u "OPEN:$out.src" "$connect" || rc=1
+	# The guest is slow: wait until the server listens.
+	wait_for 10 "ip netns exec $sns ss -Hltn 'sport = :5201' | grep -q LISTEN" || rc=1
+	ip netns exec "$cns" timeout 20 socat -u "OPEN:$out.src" "$connect" || rc=1
 	wait $srv || rc=1
 	[ $rc = 0 ] && cmp -s "$out" "$out.src" || rc=1
 	rm -f "$out" "$out.src"

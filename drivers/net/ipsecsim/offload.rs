@@ -73,7 +73,7 @@ pub(crate) fn xmit(dev: &Device, skb: &mut SkBuff, counters: &IpsecCounters) -> 
     if !xo.device_crypto {
         return Ok(());
     }
-    let seq = xo.seq;
+    let (xo_lo, xo_hi) = (xo.seq_lo, xo.seq_hi);
     let state = xo.state.hold();
     let result = (|| {
         let esp_off = skb.transport_offset().ok_or(EINVAL)?;
@@ -82,7 +82,7 @@ pub(crate) fn xmit(dev: &Device, skb: &mut SkBuff, counters: &IpsecCounters) -> 
             if sa.dir() != OffloadDir::Out {
                 return Err(EINVAL);
             }
-            sa.seal(pkt, esp_off, seq)
+            sa.seal(pkt, esp_off, xo_lo, xo_hi)
         })
         // The SA left the device (deleted, device going down): drop
         // rather than send the plaintext.

@@ -51,6 +51,8 @@ impl Link for Ipsecsim {
         dev_ops::install::<SimXfrm>(dev);
         ethtool::install::<SimEthtool>(dev);
         dev.setup_offer_features(Features::HW_ESP);
+        // ESP offload packets are marked encapsulated.
+        dev.setup_offer_enc_features(Features::HW_ESP);
     }
 
     fn newlink(link: &mut NewLink<'_, Self>, extack: &mut ExtAck) -> Result {

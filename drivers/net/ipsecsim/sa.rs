@@ -156,14 +156,12 @@ impl SimSa {
 
     /// Encrypts, in place, the ESP packet at `esp_off` of `pkt` that
     /// `esp_xmit` laid out: writes the IV, the ciphertext and the tag.
-    /// `seq` is the packet's 64-bit sequence number.
-    pub(crate) fn seal(&self, pkt: &mut [u8], esp_off: usize, seq: u64) -> Result {
+    /// `xo_lo`/`xo_hi` is the stack's output counter for the packet.
+    pub(crate) fn seal(&self, pkt: &mut [u8], esp_off: usize, xo_lo: u32, xo_hi: u32) -> Result {
         let layout = EspLayout::checked(esp_off, pkt.len(), pkt.len()).ok_or(EINVAL)?;
         let spi: [u8; 4] = pkt[esp_off..esp_off + 4].try_into().map_err(|_| EINVAL)?;
         let seq_lo: [u8; 4] = pkt[esp_off + 4..esp_off + 8].try_into().map_err(|_| EINVAL)?;
-        if u32::from_be_bytes(seq_lo) != seq as u32 {
-            return Err(EINVAL);
-        }
+        let seq = esp::tx_seq(u32::from_be_bytes(seq_lo), xo_lo, xo_hi);
         let iv = esp::iv_for_seq(seq);
         let (aad, aad_len) = esp::aad(spi, seq_lo, self.esn.then_some((seq >> 32) as u32));
         let text_len = layout.text_len();
