@@ -8,12 +8,12 @@
 //! a [`KVec`] because the crypto API addresses memory through scatterlists,
 //! which need linearly mapped (kmalloc) memory, never the stack.
 
+use crate::kernel_ext::gfp::Gfp;
 use crate::kernel_ext::{bindings, error as errno};
 use core::ptr::NonNull;
-use crate::kernel_ext::gfp::Gfp;
 use kernel::{
     alloc::KVec,
-    error::{from_err_ptr, to_result, Error, Result},
+    error::{from_err_ptr, to_result, Result},
     str::CStr,
 };
 
@@ -63,7 +63,7 @@ impl SyncAead {
 
     /// Sets the key (for `rfc4106`: the AES key followed by the 4-byte salt).
     pub fn set_key(&mut self, key: &[u8]) -> Result {
-        let len = u32::try_from(key.len()).map_err(|_| Error::from(kernel::error::code::EINVAL))?;
+        let len = u32::try_from(key.len()).map_err(|_| kernel::error::code::EINVAL)?;
         // SAFETY: The transform is ours; `key` is readable for `len` bytes.
         to_result(unsafe { bindings::crypto_aead_setkey(self.tfm.as_ptr(), key.as_ptr(), len) })
     }
@@ -147,12 +147,7 @@ impl SyncAead {
             }
             let mut sg: bindings::scatterlist = core::mem::zeroed();
             bindings::sg_init_one(&mut sg, buf.as_mut_ptr().cast(), sglen);
-            bindings::hbond_helper_aead_request_set_callback(
-                req,
-                0,
-                None,
-                core::ptr::null_mut(),
-            );
+            bindings::hbond_helper_aead_request_set_callback(req, 0, None, core::ptr::null_mut());
             bindings::hbond_helper_aead_request_set_crypt(
                 req,
                 &mut sg,

@@ -151,8 +151,12 @@ impl<T: EthtoolOps> Adapter<T> {
     ) {
         // SAFETY: The core passes a registered device and room for
         // `get_sset_count` values at `data`, ours for the call.
-        let (dev, out) =
-            unsafe { (Device::from_raw(dev), core::slice::from_raw_parts_mut(data, T::STATS.len())) };
+        let (dev, out) = unsafe {
+            (
+                Device::from_raw(dev),
+                core::slice::from_raw_parts_mut(data, T::STATS.len()),
+            )
+        };
         out.fill(0);
         T::stats(dev, out);
     }

@@ -50,7 +50,9 @@ impl SkBuff {
         }
         // SAFETY: The skb is valid and its transport header is set.
         let off = unsafe { bindings::hbond_helper_skb_transport_offset(skb) };
-        usize::try_from(off).ok().filter(|&off| off <= self.len() as usize)
+        usize::try_from(off)
+            .ok()
+            .filter(|&off| off <= self.len() as usize)
     }
 
     /// The packet mark.

@@ -110,7 +110,11 @@ impl<T: XfrmDevOps> Adapter<T> {
     fn handle(state: &State) -> &AtomicUsize {
         // SAFETY: `offload_handle` is an aligned `unsigned long` inside the
         // valid state; it is only accessed atomically by this adapter.
-        unsafe { AtomicUsize::from_ptr(core::ptr::addr_of_mut!((*state.as_raw()).xso.offload_handle).cast()) }
+        unsafe {
+            AtomicUsize::from_ptr(
+                core::ptr::addr_of_mut!((*state.as_raw()).xso.offload_handle).cast(),
+            )
+        }
     }
 
     /// Whether `dev` uses `T`'s callbacks.

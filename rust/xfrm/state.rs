@@ -230,7 +230,13 @@ unsafe impl Sync for StateRef {}
 impl StateRef {
     /// Looks up the inbound SA for (`daddr`, `spi`, ESP) in the namespace of
     /// `dev`, matching `mark` as the input path does.
-    pub fn lookup_esp(dev: &Device, mark: u32, daddr: &[u8], spi_be: u32, family: Family) -> Option<Self> {
+    pub fn lookup_esp(
+        dev: &Device,
+        mark: u32,
+        daddr: &[u8],
+        spi_be: u32,
+        family: Family,
+    ) -> Option<Self> {
         // SAFETY: All-zero is a valid `xfrm_address_t`.
         let mut addr: bindings::xfrm_address_t = unsafe { core::mem::zeroed() };
         let af = match family {
@@ -242,7 +248,13 @@ impl StateRef {
             Family::Inet6 => {
                 let a: [u8; 16] = daddr.get(..16)?.try_into().ok()?;
                 // SAFETY: Writing the IPv6 member of the union as bytes.
-                unsafe { core::ptr::copy_nonoverlapping(a.as_ptr(), core::ptr::addr_of_mut!(addr).cast::<u8>(), 16) };
+                unsafe {
+                    core::ptr::copy_nonoverlapping(
+                        a.as_ptr(),
+                        core::ptr::addr_of_mut!(addr).cast::<u8>(),
+                        16,
+                    )
+                };
                 bindings::AF_INET6
             }
         };
@@ -254,7 +266,7 @@ impl StateRef {
                 mark,
                 &addr,
                 spi_be,
-                bindings::IPPROTO_ESP as u8,
+                bindings::IPPROTO_ESP,
                 af as u16,
             )
         };

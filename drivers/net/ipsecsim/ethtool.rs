@@ -2,8 +2,8 @@
 
 //! `ethtool -i` and `ethtool -S` of ipsecsim devices.
 
-use crate::pair::Ipsecsim;
 use crate::kernel_ext::net::{ethtool::EthtoolOps, link::LinkDevice, Device};
+use crate::pair::Ipsecsim;
 use core::sync::atomic::Ordering::Relaxed;
 use kernel::{c_str, prelude::*, str::CStr};
 

@@ -5,8 +5,6 @@
 
 use crate::counters::IpsecCounters;
 use crate::ipsecsim_core::esp;
-use crate::pair::Ipsecsim;
-use crate::sa::{self, RxError, SimSa};
 use crate::kernel_ext::{
     error as errno,
     net::{features::Features, link::LinkDevice, Device, ExtAck, SkBuff},
@@ -15,6 +13,8 @@ use crate::kernel_ext::{
         state::{Family, OffloadDir, State, StateRef},
     },
 };
+use crate::pair::Ipsecsim;
+use crate::sa::{self, RxError, SimSa};
 use kernel::prelude::*;
 
 /// The `xfrmdev_ops` of ipsecsim devices.

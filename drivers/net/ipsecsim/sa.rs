@@ -34,12 +34,18 @@ pub(crate) enum Refusal {
 impl Refusal {
     pub(crate) fn message(self) -> &'static CStr {
         match self {
-            Refusal::PacketOffload => c_str!("ipsecsim: only crypto offload is supported, not packet offload"),
+            Refusal::PacketOffload => {
+                c_str!("ipsecsim: only crypto offload is supported, not packet offload")
+            }
             Refusal::NotEsp => c_str!("ipsecsim: only ESP can be offloaded"),
-            Refusal::NotAead => c_str!("ipsecsim: only AEAD rfc4106(gcm(aes)) SAs can be offloaded"),
+            Refusal::NotAead => {
+                c_str!("ipsecsim: only AEAD rfc4106(gcm(aes)) SAs can be offloaded")
+            }
             Refusal::Algorithm => c_str!("ipsecsim: unsupported algorithm, only rfc4106(gcm(aes))"),
             Refusal::IcvLength => c_str!("ipsecsim: only a 128-bit ICV is supported"),
-            Refusal::KeyLength => c_str!("ipsecsim: key must be 128 or 256 bits plus a 32-bit salt"),
+            Refusal::KeyLength => {
+                c_str!("ipsecsim: key must be 128 or 256 bits plus a 32-bit salt")
+            }
             Refusal::Encapsulation => c_str!("ipsecsim: UDP encapsulation cannot be offloaded"),
             Refusal::Mode => c_str!("ipsecsim: only transport and tunnel mode can be offloaded"),
             Refusal::Family => c_str!("ipsecsim: only IPv4 and IPv6 SAs can be offloaded"),
@@ -113,18 +119,23 @@ impl SimSa {
     /// Programs `state` (already checked by [`check`]). May sleep.
     pub(crate) fn new(state: &State, dir: OffloadDir) -> Result<Self> {
         let aead_algo = state.aead().ok_or_else(errno::eopnotsupp)?;
+        let sa = Self::with_key(aead_algo.key, dir, state.is_esn())?;
+        sa.mirror_esn(state);
+        Ok(sa)
+    }
+
+    /// An SA entry for `key` (AES key and salt). May sleep.
+    pub(crate) fn with_key(key: &[u8], dir: OffloadDir, esn: bool) -> Result<Self> {
         let mut aead = SyncAead::new(RFC4106)?;
-        aead.set_key(aead_algo.key)?;
+        aead.set_key(key)?;
         aead.set_authsize(ICV_LEN as u32)?;
-        let sa = Self {
+        Ok(Self {
             dir,
-            esn: state.is_esn(),
+            esn,
             aead,
             rx_esn: RxEsn::default(),
             packets: AtomicU64::new(0),
-        };
-        sa.mirror_esn(state);
-        Ok(sa)
+        })
     }
 
     pub(crate) fn dir(&self) -> OffloadDir {
@@ -160,7 +171,9 @@ impl SimSa {
     pub(crate) fn seal(&self, pkt: &mut [u8], esp_off: usize, xo_lo: u32, xo_hi: u32) -> Result {
         let layout = EspLayout::checked(esp_off, pkt.len(), pkt.len()).ok_or(EINVAL)?;
         let spi: [u8; 4] = pkt[esp_off..esp_off + 4].try_into().map_err(|_| EINVAL)?;
-        let seq_lo: [u8; 4] = pkt[esp_off + 4..esp_off + 8].try_into().map_err(|_| EINVAL)?;
+        let seq_lo: [u8; 4] = pkt[esp_off + 4..esp_off + 8]
+            .try_into()
+            .map_err(|_| EINVAL)?;
         let seq = esp::tx_seq(u32::from_be_bytes(seq_lo), xo_lo, xo_hi);
         let iv = esp::iv_for_seq(seq);
         let (aad, aad_len) = esp::aad(spi, seq_lo, self.esn.then_some((seq >> 32) as u32));
@@ -189,7 +202,11 @@ impl SimSa {
     /// Authenticates and decrypts, in place, the received ESP packet `rx`
     /// of `pkt`. On success the text is plaintext; header, IV, trailer and
     /// tag stay for the stack to strip. On failure `pkt` is unchanged.
-    pub(crate) fn open(&self, pkt: &mut [u8], rx: &esp::RxEsp) -> core::result::Result<(), RxError> {
+    pub(crate) fn open(
+        &self,
+        pkt: &mut [u8],
+        rx: &esp::RxEsp,
+    ) -> core::result::Result<(), RxError> {
         let layout = rx.layout;
         let seq_hi = self.esn.then(|| {
             let top = self.rx_esn.top.load(Relaxed);
@@ -205,8 +222,11 @@ impl SimSa {
             .get(layout.iv()..layout.text())
             .and_then(|s| s.try_into().ok())
             .ok_or(RxError::Other(EINVAL))?;
-        let sealed = pkt.get(layout.text()..layout.end).ok_or(RxError::Other(EINVAL))?;
-        let mut buf = Self::crypto_buffer(&aad[..aad_len], &iv, sealed, &[]).map_err(RxError::Other)?;
+        let sealed = pkt
+            .get(layout.text()..layout.end)
+            .ok_or(RxError::Other(EINVAL))?;
+        let mut buf =
+            Self::crypto_buffer(&aad[..aad_len], &iv, sealed, &[]).map_err(RxError::Other)?;
         let mut req_iv = iv;
         match self.aead.crypt(
             Direction::Decrypt,
