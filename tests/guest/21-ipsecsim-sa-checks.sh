@@ -20,8 +20,8 @@ ok "64-bit ICV stays in software" refused 0x2001 aead 'rfc4106(gcm(aes))' $KEY12
 ok "cbc/hmac stays in software" refused 0x2002 enc 'cbc(aes)' 0x0123456789abcdef0123456789abcdef auth 'hmac(sha256)' 0x0123456789abcdef0123456789abcdef
 ok "192-bit key stays in software" refused 0x2003 aead 'rfc4106(gcm(aes))' 0x0123456789abcdef0123456789abcdef0123456789abcdef01020304 128
 ok "UDP encapsulation stays in software" refused 0x2004 encap espinudp 4500 4500 0.0.0.0 aead 'rfc4106(gcm(aes))' $KEY128 128
-fails_with "the refusal is explained" "128-bit ICV" ip -n $A xfrm state add src 192.0.2.1 dst 192.0.2.2 proto esp spi 0x2005 mode transport aead 'rfc4106(gcm(aes))' $KEY128 96 offload dev sim0 dir out
-ok "packet offload is refused" bash -c "! ip -n $A xfrm state add src 192.0.2.1 dst 192.0.2.2 proto esp spi 0x2006 mode transport aead 'rfc4106(gcm(aes))' $KEY128 128 offload packet dev sim0 dir out"
+# The SA is added (in software); ip prints the device's reason as a warning.
+ok "the refusal is explained" bash -c "ip -n $A xfrm state add src 192.0.2.1 dst 192.0.2.2 proto esp spi 0x2005 mode transport aead 'rfc4106(gcm(aes))' $KEY128 96 offload dev sim0 dir out 2>&1 | grep 'ipsecsim: only a 128-bit ICV'"
 ok "supported SA is offloaded" bash -c "ip -n $A xfrm state add src 192.0.2.1 dst 192.0.2.2 proto esp spi 0x2007 mode transport aead 'rfc4106(gcm(aes))' $KEY128 128 offload dev sim0 dir out && $(declare -f sim_offloaded); sim_offloaded $A 0x2007"
 ok "SA count" test "$(stat sim0 $A ipsec_sa_added)" -ge 1
 
