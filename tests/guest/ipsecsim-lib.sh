@@ -119,7 +119,7 @@ sim_capture() {
 sim_only_esp() {
 	local esp clear
 	esp=$(tcpdump -r "$1" -n 'esp' 2>/dev/null | wc -l)
-	clear=$(tcpdump -r "$1" -n "host $2 and host $3 and not esp and not (icmp6 and ip6[40] >= 133 and ip6[40] <= 137)" 2>/dev/null)
+	clear=$(tcpdump -r "$1" -n "(ip or ip6) and host $2 and host $3 and not esp and not (icmp6 and ip6[40] >= 133 and ip6[40] <= 137)" 2>/dev/null)
 	echo "esp=$esp clear:"
 	echo "$clear"
 	[ "$esp" -gt 0 ] && [ -z "$clear" ]
