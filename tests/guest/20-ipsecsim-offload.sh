@@ -25,14 +25,20 @@ run_case() {
 	fi
 	local tx0 rx0 btx0
 	tx0=$(stat sim0 $A ipsec_tx_packets) rx0=$(stat sim0 $A ipsec_rx_packets) btx0=$(stat sim1 $B ipsec_tx_packets)
-	local cap
-	cap=$(mktemp --suffix .pcap)
-	sim_capture $B sim1 "$cap" 6
+	# Capture what each end transmits (-Q out): on the receive side the
+	# stack re-injects decapsulated tunnel packets on the device, which a
+	# capture there would show although they never crossed the link.
+	local cap_a cap_b pid_a
+	cap_a=$(mktemp --suffix .pcap) cap_b=$(mktemp --suffix .pcap)
+	sim_capture $A sim0 "$cap_a" 6
+	pid_a=$SIM_CAPTURE_PID
+	sim_capture $B sim1 "$cap_b" 6
 	ok "$label: ping A -> B" sim_ping $A "$SIM_I2" 3
 	ok "$label: ping B -> A" sim_ping $B "$SIM_I1" 3
-	wait "$SIM_CAPTURE_PID"
-	ok "$label: only ESP on the link" sim_only_esp "$cap" "$SIM_I1" "$SIM_I2"
-	rm -f "$cap"
+	wait "$pid_a" "$SIM_CAPTURE_PID"
+	ok "$label: only ESP leaves sim0" sim_only_esp "$cap_a" "$SIM_I1" "$SIM_I2"
+	ok "$label: only ESP leaves sim1" sim_only_esp "$cap_b" "$SIM_I1" "$SIM_I2"
+	rm -f "$cap_a" "$cap_b"
 	ok "$label: TCP A -> B" sim_tcp $B "$SIM_I2" $A 64000
 	ok "$label: TCP B -> A" sim_tcp $A "$SIM_I1" $B 64000
 	local tx1 rx1 btx1

@@ -106,9 +106,10 @@ sim_tcp() {
 	return $rc
 }
 
-# sim_capture NS DEV FILE COUNT: starts tcpdump writing COUNT packets.
+# sim_capture NS DEV FILE COUNT: starts tcpdump writing COUNT packets that
+# DEV transmits.
 sim_capture() {
-	ip netns exec "$1" timeout 30 tcpdump -q -n -i "$2" -c "$4" -w "$3" 2>/dev/null &
+	ip netns exec "$1" timeout 30 tcpdump -q -n -Q out -i "$2" -c "$4" -w "$3" 2>/dev/null &
 	SIM_CAPTURE_PID=$!
 	sleep 1
 }
