@@ -14,9 +14,12 @@
 
 #[doc(hidden)]
 pub mod bindings;
+pub mod crypto;
 pub mod error;
+pub mod gfp;
 pub mod kunit;
 pub mod kvec_ext;
 pub mod net;
 pub mod rcu_box;
 pub mod workqueue_ext;
+pub mod xfrm;

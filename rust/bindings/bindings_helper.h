@@ -11,6 +11,7 @@
 #include <crypto/internal/aead.h>
 #include <kunit/test.h>
 #include <linux/etherdevice.h>
+#include <linux/ethtool.h>
 #include <linux/if_arp.h>
 #include <linux/netdevice.h>
 #include <linux/skbuff.h>
@@ -36,3 +37,4 @@ const netdev_features_t HBOND_CONST_HELPER_NETIF_F_VLAN_CHALLENGED = NETIF_F_VLA
 const gfp_t HBOND_CONST_HELPER_GFP_ATOMIC = GFP_ATOMIC;
 const gfp_t HBOND_CONST_HELPER_GFP_KERNEL = GFP_KERNEL;
 const int HBOND_CONST_HELPER_NLA_HDRLEN = NLA_HDRLEN;
+const u8 HBOND_CONST_HELPER_IPPROTO_ESP = IPPROTO_ESP;

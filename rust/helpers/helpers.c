@@ -4,6 +4,7 @@
  * abstractions in rust/ need. Keep each one trivial: logic belongs in Rust.
  */
 
+#include <crypto/aead.h>
 #include <kunit/test.h>
 #include <kunit/test-bug.h>
 #include <linux/etherdevice.h>
@@ -15,6 +16,7 @@
 #include <linux/timekeeping.h>
 #include <linux/workqueue.h>
 #include <net/rtnetlink.h>
+#include <net/xfrm.h>
 
 #include "helpers.h"
 
@@ -305,4 +307,107 @@ bool hbond_helper_skb_eth_dest_is_multicast(const struct sk_buff *skb)
 {
 	return skb_headlen(skb) >= ETH_HLEN &&
 	       is_multicast_ether_addr(((const struct ethhdr *)skb->data)->h_dest);
+}
+
+/* Crypto API (AEAD requests and transforms). */
+
+struct aead_request *hbond_helper_aead_request_alloc(struct crypto_aead *tfm, gfp_t gfp)
+{
+	return aead_request_alloc(tfm, gfp);
+}
+
+void hbond_helper_aead_request_free(struct aead_request *req)
+{
+	aead_request_free(req);
+}
+
+void hbond_helper_aead_request_set_callback(struct aead_request *req, u32 flags,
+					    crypto_completion_t complete, void *data)
+{
+	aead_request_set_callback(req, flags, complete, data);
+}
+
+void hbond_helper_aead_request_set_crypt(struct aead_request *req, struct scatterlist *src,
+					 struct scatterlist *dst, unsigned int cryptlen, u8 *iv)
+{
+	aead_request_set_crypt(req, src, dst, cryptlen, iv);
+}
+
+void hbond_helper_aead_request_set_ad(struct aead_request *req, unsigned int assoclen)
+{
+	aead_request_set_ad(req, assoclen);
+}
+
+void hbond_helper_crypto_free_aead(struct crypto_aead *tfm)
+{
+	crypto_free_aead(tfm);
+}
+
+unsigned int hbond_helper_crypto_aead_authsize(struct crypto_aead *tfm)
+{
+	return crypto_aead_authsize(tfm);
+}
+
+unsigned int hbond_helper_crypto_aead_ivsize(struct crypto_aead *tfm)
+{
+	return crypto_aead_ivsize(tfm);
+}
+
+const char *hbond_helper_crypto_aead_driver_name(struct crypto_aead *tfm)
+{
+	return crypto_aead_driver_name(tfm);
+}
+
+/* Packet data and headers. */
+
+int hbond_helper_skb_linearize_cow(struct sk_buff *skb)
+{
+	return skb_linearize_cow(skb);
+}
+
+bool hbond_helper_skb_transport_header_was_set(const struct sk_buff *skb)
+{
+	return skb_transport_header_was_set(skb);
+}
+
+int hbond_helper_skb_transport_offset(const struct sk_buff *skb)
+{
+	return skb_transport_offset(skb);
+}
+
+unsigned char *hbond_helper_skb_network_header(const struct sk_buff *skb)
+{
+	return skb_network_header(skb);
+}
+
+unsigned char *hbond_helper_skb_tail_pointer(const struct sk_buff *skb)
+{
+	return skb_tail_pointer(skb);
+}
+
+u32 hbond_helper_skb_mark(const struct sk_buff *skb)
+{
+	return skb->mark;
+}
+
+/* IPsec offload metadata. */
+
+struct xfrm_offload *hbond_helper_xfrm_offload(struct sk_buff *skb)
+{
+	return xfrm_offload(skb);
+}
+
+struct sec_path *hbond_helper_skb_sec_path(const struct sk_buff *skb)
+{
+	return skb_sec_path(skb);
+}
+
+void hbond_helper_xfrm_state_put(struct xfrm_state *x)
+{
+	xfrm_state_put(x);
+}
+
+void hbond_helper_xfrm_state_hold(struct xfrm_state *x)
+{
+	xfrm_state_hold(x);
 }

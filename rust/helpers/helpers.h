@@ -6,9 +6,11 @@
 #ifndef HBOND_RUST_HELPERS_H
 #define HBOND_RUST_HELPERS_H
 
+#include <crypto/aead.h>
 #include <kunit/test.h>
 #include <linux/netdevice.h>
 #include <linux/skbuff.h>
+#include <net/xfrm.h>
 
 void *hbond_helper_netdev_priv(const struct net_device *dev);
 void hbond_helper_dev_hold(struct net_device *dev);
@@ -59,5 +61,29 @@ struct sk_buff *hbond_helper_skb_share_check(struct sk_buff *skb, gfp_t pri);
 void hbond_helper_kunit_fail(struct kunit *test, const char *file, int line,
 			     const char *condition);
 struct kunit *hbond_helper_kunit_get_current_test(void);
+
+struct aead_request *hbond_helper_aead_request_alloc(struct crypto_aead *tfm, gfp_t gfp);
+void hbond_helper_aead_request_free(struct aead_request *req);
+void hbond_helper_aead_request_set_callback(struct aead_request *req, u32 flags,
+					    crypto_completion_t complete, void *data);
+void hbond_helper_aead_request_set_crypt(struct aead_request *req, struct scatterlist *src,
+					 struct scatterlist *dst, unsigned int cryptlen, u8 *iv);
+void hbond_helper_aead_request_set_ad(struct aead_request *req, unsigned int assoclen);
+void hbond_helper_crypto_free_aead(struct crypto_aead *tfm);
+unsigned int hbond_helper_crypto_aead_authsize(struct crypto_aead *tfm);
+unsigned int hbond_helper_crypto_aead_ivsize(struct crypto_aead *tfm);
+const char *hbond_helper_crypto_aead_driver_name(struct crypto_aead *tfm);
+
+int hbond_helper_skb_linearize_cow(struct sk_buff *skb);
+bool hbond_helper_skb_transport_header_was_set(const struct sk_buff *skb);
+int hbond_helper_skb_transport_offset(const struct sk_buff *skb);
+unsigned char *hbond_helper_skb_network_header(const struct sk_buff *skb);
+unsigned char *hbond_helper_skb_tail_pointer(const struct sk_buff *skb);
+u32 hbond_helper_skb_mark(const struct sk_buff *skb);
+
+struct xfrm_offload *hbond_helper_xfrm_offload(struct sk_buff *skb);
+struct sec_path *hbond_helper_skb_sec_path(const struct sk_buff *skb);
+void hbond_helper_xfrm_state_put(struct xfrm_state *x);
+void hbond_helper_xfrm_state_hold(struct xfrm_state *x);
 
 #endif

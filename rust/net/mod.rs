@@ -3,12 +3,15 @@
 //! Networking: devices, link types, socket buffers.
 
 pub mod device;
+pub mod ethtool;
 pub mod extack;
+pub mod features;
 pub mod link;
 pub mod netlink;
 pub mod notifier;
 pub mod rx_handler;
 pub mod skb;
+pub mod skb_data;
 pub mod stats;
 pub mod sysfs;
 

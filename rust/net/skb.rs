@@ -41,7 +41,7 @@ impl SkBuff {
         ptr
     }
 
-    fn as_raw(&self) -> *mut bindings::sk_buff {
+    pub(crate) fn as_raw(&self) -> *mut bindings::sk_buff {
         self.ptr.as_ptr()
     }
 

@@ -33,3 +33,30 @@ impl Counter {
         )
     }
 }
+
+/// What the inline ESP path did, per device.
+#[derive(Default)]
+pub(crate) struct IpsecCounters {
+    /// Packets encrypted on transmit, and their ESP bytes.
+    pub(crate) tx_encrypted: Counter,
+    /// Packets decrypted and authenticated on receive.
+    pub(crate) rx_decrypted: Counter,
+    /// Received packets whose tag did not verify: dropped.
+    pub(crate) rx_auth_failed: AtomicU64,
+    /// Transmit packets dropped because the offload could not be done
+    /// (SA gone, malformed layout, no memory): never sent in clear.
+    pub(crate) tx_errors: AtomicU64,
+    /// Received packets for an offloaded SA dropped for other errors.
+    pub(crate) rx_errors: AtomicU64,
+    /// SAs offloaded to the device, ever.
+    pub(crate) sa_added: AtomicU64,
+    /// SAs refused (left in software).
+    pub(crate) sa_refused: AtomicU64,
+}
+
+impl IpsecCounters {
+    /// Counts one event of an error counter.
+    pub(crate) fn bump(counter: &AtomicU64) {
+        counter.fetch_add(1, Relaxed);
+    }
+}

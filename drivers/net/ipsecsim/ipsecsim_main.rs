@@ -11,8 +11,12 @@ use kernel::prelude::*;
 pub mod kernel_ext;
 
 mod counters;
+mod ethtool;
+pub mod ipsecsim_core;
 mod kunit_tests;
+mod offload;
 mod pair;
+mod sa;
 
 use kernel_ext::net::link;
 

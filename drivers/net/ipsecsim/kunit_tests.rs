@@ -1,10 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! KUnit suite of ipsecsim.
+//! KUnit suites of ipsecsim.
 
 use crate::counters::Counter;
-use crate::kernel_ext::kunit::Test;
-use crate::{kunit_expect_eq, kunit_suite};
+use crate::ipsecsim_core::esp;
+use crate::kernel_ext::{
+    crypto::aead::{Direction, SyncAead},
+    error as errno,
+    gfp::Gfp,
+    kunit::Test,
+    xfrm::state::OffloadDir,
+};
+use crate::sa::{RxError, SimSa, RFC4106};
+use crate::{kunit_assert, kunit_expect, kunit_expect_eq, kunit_suite};
+use kernel::alloc::{flags::GFP_KERNEL, KVec};
 
 fn counter_counts_packets_and_bytes(test: &Test) {
     let c = Counter::default();
@@ -27,5 +36,149 @@ kunit_suite!(
             counter_counts_packets_and_bytes
         ),
         ("counter_starts_at_zero", counter_starts_at_zero),
+    ]
+);
+
+// RFC 4106 vector from the kernel's crypto/testmgr.h (aes_gcm_rfc4106_tv_template[1]).
+const TV_KEY: [u8; 20] = [
+    0xfe, 0xff, 0xe9, 0x92, 0x86, 0x65, 0x73, 0x1c, 0x6d, 0x6a, 0x8f, 0x94, 0x67, 0x30, 0x83, 0x08,
+    0, 0, 0, 0,
+];
+const TV_IV: [u8; 8] = [0, 0, 0, 0, 0, 0, 0, 1];
+const TV_ASSOC: [u8; 16] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
+const TV_CTEXT: [u8; 32] = [
+    0xC0, 0x0D, 0x8B, 0x42, 0x0F, 0x8F, 0x34, 0x18, 0x88, 0xB1, 0xC5, 0xBC, 0xC5, 0xB6, 0xD6, 0x28,
+    0x6A, 0x9D, 0xDF, 0x11, 0x5E, 0xFE, 0x5E, 0x9D, 0x2F, 0x70, 0x44, 0x92, 0xF7, 0xF2, 0xE3, 0xEF,
+];
+
+fn buffer(parts: &[&[u8]]) -> Option<KVec<u8>> {
+    let mut v = KVec::new();
+    for p in parts {
+        v.extend_from_slice(p, GFP_KERNEL).ok()?;
+    }
+    Some(v)
+}
+
+fn rfc4106_vector_encrypts_and_decrypts(test: &Test) {
+    let aead = SyncAead::new(RFC4106).and_then(|mut a| {
+        a.set_key(&TV_KEY)?;
+        a.set_authsize(16)?;
+        Ok(a)
+    });
+    kunit_assert!(test, aead.is_ok());
+    let Ok(aead) = aead else { return };
+    let Some(mut buf) = buffer(&[&TV_ASSOC, &[0u8; 16], &[0u8; 16]]) else {
+        kunit_assert!(test, false);
+        return;
+    };
+    let mut iv = TV_IV;
+    let r = aead.crypt(Direction::Encrypt, &mut buf, 16, 16, &mut iv, Gfp::Kernel);
+    kunit_expect!(test, r.is_ok());
+    kunit_expect!(test, buf.get(16..48) == Some(&TV_CTEXT[..]));
+
+    let Some(mut buf) = buffer(&[&TV_ASSOC, &TV_CTEXT]) else {
+        kunit_assert!(test, false);
+        return;
+    };
+    let mut iv = TV_IV;
+    let r = aead.crypt(Direction::Decrypt, &mut buf, 16, 32, &mut iv, Gfp::Kernel);
+    kunit_expect!(test, r.is_ok());
+    kunit_expect!(test, buf.get(16..32) == Some(&[0u8; 16][..]));
+}
+
+fn rfc4106_wrong_tag_is_rejected(test: &Test) {
+    let aead = SyncAead::new(RFC4106).and_then(|mut a| {
+        a.set_key(&TV_KEY)?;
+        a.set_authsize(16)?;
+        Ok(a)
+    });
+    let Ok(aead) = aead else {
+        kunit_assert!(test, false);
+        return;
+    };
+    let mut bad = TV_CTEXT;
+    bad[31] ^= 1;
+    let Some(mut buf) = buffer(&[&TV_ASSOC, &bad]) else {
+        kunit_assert!(test, false);
+        return;
+    };
+    let mut iv = TV_IV;
+    let r = aead.crypt(Direction::Decrypt, &mut buf, 16, 32, &mut iv, Gfp::Kernel);
+    kunit_expect!(test, r == Err(errno::ebadmsg()));
+}
+
+/// An IPv4 ESP packet as `esp_xmit` leaves it: header, SPI 0x1001,
+/// sequence number 5, IV room, 20 bytes of text, tag room.
+fn esp_packet() -> [u8; 80] {
+    let mut p = [0u8; 80];
+    p[0] = 0x45;
+    p[2..4].copy_from_slice(&80u16.to_be_bytes());
+    p[9] = esp::IPPROTO_ESP;
+    p[16..20].copy_from_slice(&[192, 0, 2, 2]);
+    p[20..24].copy_from_slice(&0x1001u32.to_be_bytes());
+    p[24..28].copy_from_slice(&5u32.to_be_bytes());
+    for (i, b) in p[36..64].iter_mut().enumerate() {
+        *b = i as u8;
+    }
+    p
+}
+
+fn sa_seals_and_opens_esp(test: &Test) {
+    let tx = SimSa::with_key(&TV_KEY, OffloadDir::Out, false);
+    let rx = SimSa::with_key(&TV_KEY, OffloadDir::In, false);
+    let (Ok(tx), Ok(rx)) = (tx, rx) else {
+        kunit_assert!(test, false);
+        return;
+    };
+    let plain = esp_packet();
+    let mut pkt = plain;
+    kunit_expect!(test, tx.seal(&mut pkt, 20, 5, 0).is_ok());
+    // IV is the sequence number; the text changed; the tag is set.
+    kunit_expect!(test, pkt[28..36] == esp::iv_for_seq(5));
+    kunit_expect!(test, pkt[36..64] != plain[36..64]);
+    kunit_expect!(test, pkt[64..80] != [0u8; 16]);
+    let Some(parsed) = esp::parse_rx(&pkt, pkt.len()) else {
+        kunit_assert!(test, false);
+        return;
+    };
+    let mut tampered = pkt;
+    tampered[70] ^= 0x80;
+    let before = tampered;
+    kunit_expect!(
+        test,
+        rx.open(&mut tampered, &parsed) == Err(RxError::AuthFailed)
+    );
+    kunit_expect!(test, tampered == before);
+    kunit_expect!(test, rx.open(&mut pkt, &parsed).is_ok());
+    kunit_expect!(test, pkt[36..64] == plain[36..64]);
+}
+
+fn sa_refuses_a_truncated_layout(test: &Test) {
+    let Ok(tx) = SimSa::with_key(&TV_KEY, OffloadDir::Out, false) else {
+        kunit_assert!(test, false);
+        return;
+    };
+    let mut pkt = esp_packet();
+    // ESP offset past the end leaves no room for header, IV and tag.
+    kunit_expect!(test, tx.seal(&mut pkt, 60, 5, 0).is_err());
+}
+
+kunit_suite!(
+    ipsecsim_esp_kunit,
+    "ipsecsim_esp",
+    [
+        (
+            "rfc4106_vector_encrypts_and_decrypts",
+            rfc4106_vector_encrypts_and_decrypts
+        ),
+        (
+            "rfc4106_wrong_tag_is_rejected",
+            rfc4106_wrong_tag_is_rejected
+        ),
+        ("sa_seals_and_opens_esp", sa_seals_and_opens_esp),
+        (
+            "sa_refuses_a_truncated_layout",
+            sa_refuses_a_truncated_layout
+        ),
     ]
 );

@@ -2,13 +2,18 @@
 
 //! The device pair: transmit on one end is receive on the other.
 
-use crate::counters::Counter;
+use crate::counters::{Counter, IpsecCounters};
+use crate::ethtool::SimEthtool;
 use crate::kernel_ext::net::{
     device::Rtnl,
+    ethtool,
+    features::Features,
     link::{Link, LinkDevice, NewLink, PairPeer, UnregisterQueue},
     stats::Stats64,
     Device, ExtAck, SkBuff,
 };
+use crate::kernel_ext::xfrm::dev_ops;
+use crate::offload::{self, RxVerdict, SimXfrm};
 use kernel::{c_str, prelude::*};
 
 /// The `ipsecsim` link type.
@@ -20,6 +25,8 @@ pub(crate) struct SimDevice {
     peer: PairPeer,
     tx: Counter,
     rx: Counter,
+    /// The inline ESP path.
+    pub(crate) ipsec: IpsecCounters,
 }
 
 impl SimDevice {
@@ -40,6 +47,14 @@ impl Link for Ipsecsim {
     const KIND: &'static CStr = c_str!("ipsecsim");
     type Data = SimDevice;
     type Context = ();
+
+    fn setup(dev: &Device) {
+        dev_ops::install::<SimXfrm>(dev);
+        ethtool::install::<SimEthtool>(dev);
+        dev.setup_offer_features(Features::HW_ESP);
+        // ESP offload packets are marked encapsulated.
+        dev.setup_offer_enc_features(Features::HW_ESP);
+    }
 
     fn newlink(link: &mut NewLink<'_, Self>, extack: &mut ExtAck) -> Result {
         // SAFETY: newlink runs under RTNL.
@@ -85,20 +100,34 @@ impl Link for Ipsecsim {
         Ok(())
     }
 
-    fn start_xmit(dev: &LinkDevice<Self>, skb: SkBuff) {
+    fn start_xmit(dev: &LinkDevice<Self>, mut skb: SkBuff) {
         let data = dev.data();
         let Some(peer) = data.peer.get() else {
             data.tx.drop_one();
             return;
         };
-        let len = skb.len();
-        if skb.forward_to(peer).is_ok() {
-            data.tx.pass(len);
-            if let Some(peer) = LinkDevice::<Self>::try_from_device(peer) {
-                peer.data().rx.pass(len);
-            }
-        } else {
+        if offload::xmit(dev, &mut skb, &data.ipsec).is_err() {
             data.tx.drop_one();
+            return;
+        }
+        let len = skb.len();
+        let Ok(mut skb) = skb.forward_prepare(peer) else {
+            data.tx.drop_one();
+            return;
+        };
+        data.tx.pass(len);
+        let Some(peer) = LinkDevice::<Self>::try_from_device(peer) else {
+            return;
+        };
+        let peer_data = peer.data();
+        if let RxVerdict::Drop = offload::receive(peer, &mut skb, &peer_data.ipsec) {
+            peer_data.rx.drop_one();
+            return;
+        }
+        if skb.netif_rx().is_ok() {
+            peer_data.rx.pass(len);
+        } else {
+            peer_data.rx.drop_one();
         }
     }
 

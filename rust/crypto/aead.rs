@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! AEAD transforms (`struct crypto_aead`) of the kernel crypto API.
+//!
+//! [`SyncAead`] is a transform that never completes asynchronously (allocated
+//! with `CRYPTO_ALG_ASYNC` in the mask), so a request is finished when the
+//! call returns and may run in any context, softirq included. Data is passed in
+//! a [`KVec`] because the crypto API addresses memory through scatterlists,
+//! which need linearly mapped (kmalloc) memory, never the stack.
+
+use crate::kernel_ext::gfp::Gfp;
+use crate::kernel_ext::{bindings, error as errno};
+use core::ptr::NonNull;
+use kernel::{
+    alloc::KVec,
+    error::{from_err_ptr, to_result, Result},
+    str::CStr,
+};
+
+/// Whether a request encrypts or decrypts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    /// Encrypt `cryptlen` bytes and append the tag.
+    Encrypt,
+    /// Verify the tag and decrypt; fails with `-EBADMSG` on a wrong tag.
+    Decrypt,
+}
+
+/// A synchronous AEAD transform, with its key and tag size set by the owner.
+///
+/// # Invariants
+///
+/// `tfm` is a transform allocated by `crypto_alloc_aead` with
+/// `CRYPTO_ALG_ASYNC` in the mask (so its requests complete synchronously),
+/// owned by this object.
+pub struct SyncAead {
+    tfm: NonNull<bindings::crypto_aead>,
+}
+
+// SAFETY: A crypto_aead may be used from any thread; its key and tag size are
+// only changed through `&mut self`, and concurrent requests on one transform
+// are allowed by the crypto API.
+unsafe impl Send for SyncAead {}
+// SAFETY: See above: `&self` only issues requests, which the API allows
+// concurrently.
+unsafe impl Sync for SyncAead {}
+
+impl SyncAead {
+    /// Allocates a synchronous implementation of `name` (an algorithm name
+    /// such as `rfc4106(gcm(aes))` or a driver name). May sleep.
+    pub fn new(name: &CStr) -> Result<Self> {
+        // SAFETY: `name` is NUL-terminated; the call may sleep, which our
+        // caller (process context) allows.
+        let tfm = unsafe {
+            bindings::crypto_alloc_aead(name.as_char_ptr(), 0, bindings::CRYPTO_ALG_ASYNC)
+        };
+        let tfm = from_err_ptr(tfm)?;
+        // INVARIANT: Allocated with CRYPTO_ALG_ASYNC in the mask; ours.
+        NonNull::new(tfm)
+            .map(|tfm| Self { tfm })
+            .ok_or_else(errno::enobufs)
+    }
+
+    /// Sets the key (for `rfc4106`: the AES key followed by the 4-byte salt).
+    pub fn set_key(&mut self, key: &[u8]) -> Result {
+        let len = u32::try_from(key.len()).map_err(|_| kernel::error::code::EINVAL)?;
+        // SAFETY: The transform is ours; `key` is readable for `len` bytes.
+        to_result(unsafe { bindings::crypto_aead_setkey(self.tfm.as_ptr(), key.as_ptr(), len) })
+    }
+
+    /// Sets the size of the authentication tag in bytes.
+    pub fn set_authsize(&mut self, size: u32) -> Result {
+        // SAFETY: The transform is ours.
+        to_result(unsafe { bindings::crypto_aead_setauthsize(self.tfm.as_ptr(), size) })
+    }
+
+    /// The tag size in bytes.
+    pub fn authsize(&self) -> usize {
+        // SAFETY: The transform is valid.
+        unsafe { bindings::hbond_helper_crypto_aead_authsize(self.tfm.as_ptr()) as usize }
+    }
+
+    /// The IV size in bytes.
+    pub fn ivsize(&self) -> usize {
+        // SAFETY: The transform is valid.
+        unsafe { bindings::hbond_helper_crypto_aead_ivsize(self.tfm.as_ptr()) as usize }
+    }
+
+    /// The crypto API driver name of the implementation in use.
+    pub fn driver_name(&self) -> &CStr {
+        // SAFETY: The transform is valid; the algorithm (and its name)
+        // outlives every transform using it.
+        unsafe {
+            CStr::from_char_ptr(bindings::hbond_helper_crypto_aead_driver_name(
+                self.tfm.as_ptr(),
+            ))
+        }
+    }
+
+    /// Runs one request in place over `buf`: the first `assoclen` bytes are
+    /// associated data (for `rfc4106` they end with the 8-byte IV), the next
+    /// `cryptlen` bytes are the text (for decryption including the tag). On
+    /// encryption `buf` must have room for the tag after the text.
+    ///
+    /// Fails with `-EBADMSG` when decryption finds a wrong tag, and with
+    /// `-EINVAL` when the lengths do not fit `buf`; `buf` is unchanged by a
+    /// failed tag check in the generic implementations, but callers must not
+    /// use it in that case anyway.
+    pub fn crypt(
+        &self,
+        dir: Direction,
+        buf: &mut KVec<u8>,
+        assoclen: usize,
+        cryptlen: usize,
+        iv: &mut [u8],
+        gfp: Gfp,
+    ) -> Result {
+        let tag = if dir == Direction::Encrypt {
+            self.authsize()
+        } else {
+            0
+        };
+        let needed = assoclen
+            .checked_add(cryptlen)
+            .and_then(|n| n.checked_add(tag))
+            .ok_or(kernel::error::code::EINVAL)?;
+        if needed > buf.len() || iv.len() < self.ivsize() {
+            return Err(kernel::error::code::EINVAL);
+        }
+        let (Ok(assoclen), Ok(cryptlen), Ok(sglen)) = (
+            u32::try_from(assoclen),
+            u32::try_from(cryptlen),
+            u32::try_from(needed),
+        ) else {
+            return Err(kernel::error::code::EINVAL);
+        };
+        // SAFETY: The transform is valid; the request is freed below before
+        // `buf`, `iv` and the scatterlist go away. The transform is
+        // synchronous by the type invariant, so the request is complete when
+        // `crypto_aead_{en,de}crypt` returns and nothing refers to it later.
+        // `buf` is kmalloc memory (a `KVec`), linearly mapped as scatterlists
+        // need, and holds `sglen` bytes (checked above).
+        unsafe {
+            let req = bindings::hbond_helper_aead_request_alloc(self.tfm.as_ptr(), gfp.as_raw());
+            if req.is_null() {
+                return Err(kernel::error::code::ENOMEM);
+            }
+            let mut sg: bindings::scatterlist = core::mem::zeroed();
+            bindings::sg_init_one(&mut sg, buf.as_mut_ptr().cast(), sglen);
+            bindings::hbond_helper_aead_request_set_callback(req, 0, None, core::ptr::null_mut());
+            bindings::hbond_helper_aead_request_set_crypt(
+                req,
+                &mut sg,
+                &mut sg,
+                cryptlen,
+                iv.as_mut_ptr(),
+            );
+            bindings::hbond_helper_aead_request_set_ad(req, assoclen);
+            let ret = match dir {
+                Direction::Encrypt => bindings::crypto_aead_encrypt(req),
+                Direction::Decrypt => bindings::crypto_aead_decrypt(req),
+            };
+            bindings::hbond_helper_aead_request_free(req);
+            to_result(ret)
+        }
+    }
+}
+
+impl Drop for SyncAead {
+    fn drop(&mut self) {
+        // SAFETY: The transform is ours and no request is pending (requests
+        // complete within `crypt`).
+        unsafe { bindings::hbond_helper_crypto_free_aead(self.tfm.as_ptr()) }
+    }
+}

@@ -1,0 +1,6 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The kernel crypto API: AEAD transforms used by drivers (ESP offload, the
+//! crypto engines), and AEAD algorithms registered by drivers.
+
+pub mod aead;

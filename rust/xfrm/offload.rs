@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The offload metadata of a socket buffer (`struct sec_path`,
+//! `struct xfrm_offload`): what the stack asks of an inline-crypto device on
+//! transmit, and what such a device reports on receive.
+
+use super::state::{State, StateRef};
+use crate::kernel_ext::{bindings, error as errno, net::SkBuff};
+use kernel::error::{code::ENOMEM, Result};
+
+/// Transmit request of the stack for an offloaded SA, as `esp_xmit` left it.
+pub struct XmitOffload<'a> {
+    /// The SA (the last of the packet's security path).
+    pub state: &'a State,
+    /// Whether the device must do the crypto (`XFRM_XMIT`); if not, the
+    /// packet was already processed in software (or is not ESP output).
+    pub device_crypto: bool,
+    /// The stack's output sequence counter of the SA for this packet
+    /// (`xo->seq`, low and high half). For a GSO segment it is already
+    /// past the packet's own number, which is in the ESP header.
+    pub seq_lo: u32,
+    /// See `seq_lo`.
+    pub seq_hi: u32,
+}
+
+impl SkBuff {
+    /// The transmit offload request carried by the packet, if any.
+    pub fn xmit_offload(&self) -> Option<XmitOffload<'_>> {
+        let skb = self.as_raw();
+        // SAFETY: The skb is valid and ours; the secpath (if any) is part of
+        // it and holds references on its states while the skb lives.
+        unsafe {
+            let xo = bindings::hbond_helper_xfrm_offload(skb);
+            let sp = bindings::hbond_helper_skb_sec_path(skb);
+            if xo.is_null() || sp.is_null() {
+                return None;
+            }
+            let len = usize::try_from((*sp).len).ok()?;
+            let x = *(*sp).xvec.get(len.checked_sub(1)?)?;
+            if x.is_null() {
+                return None;
+            }
+            Some(XmitOffload {
+                state: State::from_raw(x),
+                device_crypto: (*xo).flags & bindings::XFRM_XMIT != 0,
+                seq_lo: (*xo).seq.low,
+                seq_hi: (*xo).seq.hi,
+            })
+        }
+    }
+
+    /// Reports that the device decrypted and authenticated this received
+    /// packet with `state` (the ESP header, trailer and tag stay for the
+    /// stack to strip): adds `state` to the security path, marked
+    /// `CRYPTO_DONE` / `CRYPTO_SUCCESS`, as inline-crypto NICs do.
+    pub fn set_rx_crypto_done(&mut self, state: StateRef) -> Result {
+        let skb = self.as_raw();
+        // SAFETY: The skb is ours; `secpath_set` returns its (possibly new)
+        // secpath or null. The reference on the state passes to the secpath,
+        // which drops it when the skb is freed.
+        unsafe {
+            let sp = bindings::secpath_set(skb);
+            if sp.is_null() {
+                return Err(ENOMEM);
+            }
+            let len = usize::try_from((*sp).len).map_err(|_| errno::enobufs())?;
+            let olen = usize::try_from((*sp).olen).map_err(|_| errno::enobufs())?;
+            if len >= (*sp).xvec.len() || olen >= (*sp).ovec.len() {
+                return Err(errno::enobufs());
+            }
+            (*sp).xvec[len] = state.into_raw();
+            (*sp).len += 1;
+            (*sp).olen += 1;
+            let xo = bindings::hbond_helper_xfrm_offload(skb);
+            if xo.is_null() {
+                return Err(errno::enobufs());
+            }
+            (*xo).flags = bindings::CRYPTO_DONE;
+            (*xo).status = bindings::CRYPTO_SUCCESS;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# ipsecsim control plane and failure handling: unsupported SAs stay in
+# software with a clear message, the offload can be switched off and on,
+# authentication failures are dropped and counted.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/ipsecsim-lib.sh"
+trap sim_cleanup EXIT
+
+ok "set up the pair in two namespaces" sim_setup
+
+refused() {
+	local spi=$1; shift
+	local before out
+	before=$(stat sim0 $A ipsec_sa_refused)
+	out=$(ip -n $A xfrm state add src 192.0.2.1 dst 192.0.2.2 proto esp spi "$spi" mode transport "$@" offload dev sim0 dir out 2>&1) || return 1
+	echo "$out"
+	! sim_offloaded $A "$spi" && [ "$(stat sim0 $A ipsec_sa_refused)" = $((before + 1)) ]
+}
+ok "64-bit ICV stays in software" refused 0x2001 aead 'rfc4106(gcm(aes))' $KEY128 64
+ok "cbc/hmac stays in software" refused 0x2002 enc 'cbc(aes)' 0x0123456789abcdef0123456789abcdef auth 'hmac(sha256)' 0x0123456789abcdef0123456789abcdef
+ok "192-bit key stays in software" refused 0x2003 aead 'rfc4106(gcm(aes))' 0x0123456789abcdef0123456789abcdef0123456789abcdef01020304 128
+ok "UDP encapsulation stays in software" refused 0x2004 encap espinudp 4500 4500 0.0.0.0 aead 'rfc4106(gcm(aes))' $KEY128 128
+# The SA is added (in software); ip prints the device's reason as a warning.
+ok "the refusal is explained" bash -c "ip -n $A xfrm state add src 192.0.2.1 dst 192.0.2.2 proto esp spi 0x2005 mode transport aead 'rfc4106(gcm(aes))' $KEY128 96 offload dev sim0 dir out 2>&1 | grep 'ipsecsim: only a 128-bit ICV'"
+ok "supported SA is offloaded" bash -c "ip -n $A xfrm state add src 192.0.2.1 dst 192.0.2.2 proto esp spi 0x2007 mode transport aead 'rfc4106(gcm(aes))' $KEY128 128 offload dev sim0 dir out && $(declare -f sim_offloaded); sim_offloaded $A 0x2007"
+ok "SA count" test "$(stat sim0 $A ipsec_sa_added)" -ge 1
+
+ok "traffic SAs" sim_sas 4 transport $KEY128 no no
+ok "ping with offload" sim_ping $A 192.0.2.2 3
+tx0=$(stat sim0 $A ipsec_tx_packets)
+ok "switch esp-hw-offload off" ip netns exec $A ethtool -K sim0 esp-hw-offload off
+ok "feature is off" bash -c "ip netns exec $A ethtool -k sim0 | grep -q '^esp-hw-offload: off'"
+ok "ping with offload off (software fallback)" sim_ping $A 192.0.2.2 3
+ok "no inline work while off" test "$(stat sim0 $A ipsec_tx_packets)" = "$tx0"
+ok "switch esp-hw-offload on" ip netns exec $A ethtool -K sim0 esp-hw-offload on
+ok "ping with offload on again" sim_ping $A 192.0.2.2 3
+ok "inline work resumed" test "$(stat sim0 $A ipsec_tx_packets)" -gt "$tx0"
+
+# B encrypts towards A with a wrong key: A must drop and count.
+ip -n $B xfrm state del src 192.0.2.2 dst 192.0.2.1 proto esp spi 0x1002
+ip -n $B xfrm state add src 192.0.2.2 dst 192.0.2.1 proto esp spi 0x1002 reqid 2 mode transport \
+	aead 'rfc4106(gcm(aes))' 0xfedcba9876543210fedcba9876543210aabbccdd 128
+fail0=$(stat sim0 $A ipsec_rx_auth_failed)
+ok "ping with a wrong key fails" bash -c "! ip netns exec $B ping -q -c 3 -i 0.2 -W 1 192.0.2.1"
+ok "authentication failures counted" test "$(stat sim0 $A ipsec_rx_auth_failed)" -ge $((fail0 + 3))
+ok "restore the right key" sim_sas 4 transport $KEY128 no no
+ok "traffic recovers" sim_ping $B 192.0.2.1 3
+
+tap_done
