@@ -17,10 +17,10 @@ impl<T, A: Allocator> VecExt<T> for Vec<T, A> {
         if index >= len {
             return None;
         }
-        // SAFETY: `index < len`, so the element is initialised; after reading
-        // it we move the `len - index - 1` initialised elements after it down
-        // by one (overlapping copy) and shrink the length, so every element
-        // below the new length is initialised and none is duplicated.
+        // Reading element `index` (< len), shifting the initialised tail
+        // down by one and shrinking the length keeps every element below the
+        // new length initialised exactly once.
+        // SAFETY: As above; `base` is valid for `len` elements.
         unsafe {
             let base = self.as_mut_ptr();
             let item = core::ptr::read(base.add(index));

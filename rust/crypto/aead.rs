@@ -134,12 +134,13 @@ impl SyncAead {
         ) else {
             return Err(kernel::error::code::EINVAL);
         };
-        // SAFETY: The transform is valid; the request is freed below before
+        // The transform is valid; the request is freed below before
         // `buf`, `iv` and the scatterlist go away. The transform is
         // synchronous by the type invariant, so the request is complete when
         // `crypto_aead_{en,de}crypt` returns and nothing refers to it later.
         // `buf` is kmalloc memory (a `KVec`), linearly mapped as scatterlists
         // need, and holds `sglen` bytes (checked above).
+        // SAFETY: As explained above.
         unsafe {
             let req = bindings::hbond_helper_aead_request_alloc(self.tfm.as_ptr(), gfp.as_raw());
             if req.is_null() {

@@ -197,9 +197,8 @@ impl Device {
     /// The hardware (MAC) address.
     pub fn mac(&self) -> MacAddr {
         let mut addr = [0u8; 6];
-        // SAFETY: The device is valid and Ethernet-sized callers only use
-        // this on Ethernet devices (checked by `is_ethernet`); `addr` has
-        // room for ETH_ALEN bytes.
+        // Callers use this on Ethernet devices (`is_ethernet`).
+        // SAFETY: The device is valid; `addr` has room for ETH_ALEN bytes.
         unsafe { bindings::hbond_helper_dev_get_mac(self.as_raw(), addr.as_mut_ptr()) };
         addr
     }

@@ -253,9 +253,9 @@ impl<'a, T: Link> NewLink<'a, T> {
 
     /// The kind's shared state.
     pub fn context(&self) -> &'a T::Context {
-        // SAFETY: rtnetlink set `rtnl_link_ops` of the new device to our
-        // registered ops, the first field of an `OpsStorage<T>` that lives
-        // while devices of the kind exist.
+        // rtnetlink set `rtnl_link_ops` of the new device to our registered
+        // ops, the first field of an `OpsStorage<T>` that outlives the device.
+        // SAFETY: As above.
         unsafe { &(*(*self.dev.as_raw()).rtnl_link_ops.cast::<OpsStorage<T>>()).context }
     }
 
@@ -277,9 +277,9 @@ impl<'a, T: Link> NewLink<'a, T> {
         name_template: &CStr,
         extack: &mut ExtAck,
     ) -> Result<NewDevice<T>> {
-        // SAFETY: RTNL is held in newlink; `src_net` and `tb` come from
-        // rtnetlink and are valid for the call. The ops of the device being
-        // created are `T`'s registered ops.
+        // RTNL is held in newlink; `src_net`, `tb` and the device's ops
+        // (`T`'s registered ops) come from rtnetlink, valid for the call.
+        // SAFETY: As above.
         unsafe {
             let net = from_err_ptr(bindings::rtnl_link_get_net(self.src_net, self.tb))?;
             let peer = bindings::rtnl_create_link(
