@@ -20,8 +20,6 @@ errno_fns! {
     eopnotsupp => EOPNOTSUPP,
     enobufs => ENOBUFS,
     enetdown => ENETDOWN,
-    eaddrnotavail => EADDRNOTAVAIL,
     emsgsize => EMSGSIZE,
     ebadmsg => EBADMSG,
-    etimedout => ETIMEDOUT,
 }

@@ -53,19 +53,6 @@ void hbond_helper_setup_software_dev(struct net_device *dev)
 	eth_hw_addr_random(dev);
 }
 
-bool hbond_helper_netif_is_master(const struct net_device *dev)
-{
-	return netif_is_bond_master(dev) || netif_is_team_master(dev) ||
-	       netif_is_bridge_master(dev) || netif_is_ovs_master(dev) ||
-	       netif_is_macvlan_port(dev) || (dev->priv_flags & IFF_BONDING);
-}
-
-bool hbond_helper_netif_is_slave(const struct net_device *dev)
-{
-	return netif_is_bond_slave(dev) || netif_is_team_port(dev) ||
-	       netif_is_bridge_port(dev) || netif_is_ovs_port(dev);
-}
-
 bool hbond_helper_netif_running(const struct net_device *dev)
 {
 	return netif_running(dev);

@@ -99,13 +99,6 @@ impl Device {
         unsafe { bindings::netif_carrier_off(self.as_raw()) }
     }
 
-    /// Whether the device is the master of an aggregation (bond, team,
-    /// bridge, ...).
-    pub fn is_master(&self) -> bool {
-        // SAFETY: The device is valid.
-        unsafe { bindings::hbond_helper_netif_is_master(self.as_raw()) }
-    }
-
     /// Whether the device already has a master device. Needs RTNL.
     pub fn has_master(&self, _rtnl: &Rtnl) -> bool {
         // SAFETY: The device is valid and RTNL is held, as
