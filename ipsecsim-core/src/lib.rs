@@ -8,4 +8,5 @@
 
 #![no_std]
 
+pub mod engine;
 pub mod esp;

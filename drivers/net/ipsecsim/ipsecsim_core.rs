@@ -5,3 +5,6 @@
 
 #[path = "../../../ipsecsim-core/src/esp.rs"]
 pub mod esp;
+
+#[path = "../../../ipsecsim-core/src/engine.rs"]
+pub mod engine;
