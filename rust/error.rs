@@ -22,4 +22,7 @@ errno_fns! {
     enetdown => ENETDOWN,
     emsgsize => EMSGSIZE,
     ebadmsg => EBADMSG,
+    ecanceled => ECANCELED,
+    einprogress => EINPROGRESS,
+    enametoolong => ENAMETOOLONG,
 }

@@ -21,5 +21,6 @@ pub mod kunit;
 pub mod kvec_ext;
 pub mod net;
 pub mod rcu_box;
+pub mod sync_ext;
 pub mod workqueue_ext;
 pub mod xfrm;

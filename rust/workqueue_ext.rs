@@ -79,6 +79,13 @@ impl<T: HasDelayedWork> DelayedWork<T> {
         unsafe { bindings::hbond_helper_schedule_delayed_work(self.dw.get(), delay_ms) };
     }
 
+    /// Like [`DelayedWork::schedule`], on the unbound system workqueue: for
+    /// work that runs long or sleeps.
+    pub fn schedule_unbound(&self, delay_ms: u32) {
+        // SAFETY: `dw` is initialised by the type invariant.
+        unsafe { bindings::hbond_helper_queue_delayed_work_unbound(self.dw.get(), delay_ms) };
+    }
+
     /// Runs the work after `delay_ms`, moving it earlier or later if pending.
     pub fn reschedule(&self, delay_ms: u32) {
         // SAFETY: `dw` is initialised by the type invariant.
@@ -110,6 +117,18 @@ impl<T: HasDelayedWork> PinnedDrop for DelayedWork<T> {
     fn drop(self: Pin<&mut Self>) {
         self.cancel_sync();
     }
+}
+
+/// Nanoseconds of a monotonic clock.
+pub fn now_ns() -> u64 {
+    // SAFETY: Reads a clock; callable from any context.
+    unsafe { bindings::hbond_helper_now_ns() }
+}
+
+/// Sleeps for `usecs` microseconds (process context only).
+pub fn sleep_us(usecs: u64) {
+    // SAFETY: Sleeping is allowed in process context, which callers are in.
+    unsafe { bindings::hbond_helper_fsleep_us(usecs as kernel::ffi::c_ulong) }
 }
 
 /// Milliseconds of a monotonic clock.

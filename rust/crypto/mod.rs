@@ -4,3 +4,4 @@
 //! crypto engines), and AEAD algorithms registered by drivers.
 
 pub mod aead;
+pub mod aead_alg;

@@ -5,8 +5,11 @@
  */
 
 #include <crypto/aead.h>
+#include <crypto/internal/aead.h>
+#include <crypto/scatterwalk.h>
 #include <kunit/test.h>
 #include <kunit/test-bug.h>
+#include <linux/delay.h>
 #include <linux/etherdevice.h>
 #include <linux/ethtool.h>
 #include <linux/if_ether.h>
@@ -343,6 +346,100 @@ unsigned int hbond_helper_crypto_aead_ivsize(struct crypto_aead *tfm)
 const char *hbond_helper_crypto_aead_driver_name(struct crypto_aead *tfm)
 {
 	return crypto_aead_driver_name(tfm);
+}
+
+void *hbond_helper_crypto_aead_ctx(struct crypto_aead *tfm)
+{
+	return crypto_aead_ctx(tfm);
+}
+
+struct aead_alg *hbond_helper_crypto_aead_alg(struct crypto_aead *tfm)
+{
+	return crypto_aead_alg(tfm);
+}
+
+struct crypto_aead *hbond_helper_crypto_aead_reqtfm(struct aead_request *req)
+{
+	return crypto_aead_reqtfm(req);
+}
+
+/* Completion callbacks (xfrm, AF_ALG) expect to run with BHs off, as from
+ * a softirq; cryptd completes the same way.
+ */
+void hbond_helper_aead_request_complete_bh(struct aead_request *req, int err)
+{
+	local_bh_disable();
+	aead_request_complete(req, err);
+	local_bh_enable();
+}
+
+/* Declared in crypto/internal.h, exported for algorithm providers. */
+extern struct rw_semaphore crypto_alg_sem;
+
+/*
+ * crypto_unregister_alg() warns when transforms still use the algorithm.
+ * Check under crypto_alg_sem, and mark the algorithm dying there, so that no
+ * lookup hands out a new transform between the check and the unregistration.
+ */
+bool hbond_helper_crypto_unregister_aead_if_unused(struct aead_alg *alg)
+{
+	bool unused;
+
+	down_write(&crypto_alg_sem);
+	unused = refcount_read(&alg->base.cra_refcnt) == 1;
+	if (unused)
+		alg->base.cra_flags |= CRYPTO_ALG_DYING;
+	up_write(&crypto_alg_sem);
+	if (unused)
+		crypto_unregister_aead(alg);
+	return unused;
+}
+
+bool hbond_helper_crypto_alg_tested(const struct aead_alg *alg)
+{
+	return READ_ONCE(alg->base.cra_flags) & CRYPTO_ALG_TESTED;
+}
+
+unsigned int hbond_helper_sg_copy(struct scatterlist *sg, void *buf, unsigned int start,
+				  unsigned int len, bool to_sg)
+{
+	scatterwalk_map_and_copy(buf, sg, start, len, to_sg);
+	return len;
+}
+
+void hbond_helper_spin_lock_bh(spinlock_t *lock)
+{
+	spin_lock_bh(lock);
+}
+
+void hbond_helper_spin_unlock_bh(spinlock_t *lock)
+{
+	spin_unlock_bh(lock);
+}
+
+void hbond_helper_local_bh_disable(void)
+{
+	local_bh_disable();
+}
+
+void hbond_helper_local_bh_enable(void)
+{
+	local_bh_enable();
+}
+
+u64 hbond_helper_now_ns(void)
+{
+	return ktime_get_ns();
+}
+
+void hbond_helper_fsleep_us(unsigned long usecs)
+{
+	fsleep(usecs);
+}
+
+bool hbond_helper_queue_delayed_work_unbound(struct delayed_work *dw, unsigned int delay_ms)
+{
+	return queue_delayed_work(system_unbound_wq, dw, msecs_to_jiffies(delay_ms));
 }
 
 /* Packet data and headers. */

@@ -72,6 +72,25 @@ unsigned int hbond_helper_crypto_aead_authsize(struct crypto_aead *tfm);
 unsigned int hbond_helper_crypto_aead_ivsize(struct crypto_aead *tfm);
 const char *hbond_helper_crypto_aead_driver_name(struct crypto_aead *tfm);
 
+/* Crypto API drivers (rust/crypto/aead_alg.rs). */
+void *hbond_helper_crypto_aead_ctx(struct crypto_aead *tfm);
+struct aead_alg *hbond_helper_crypto_aead_alg(struct crypto_aead *tfm);
+struct crypto_aead *hbond_helper_crypto_aead_reqtfm(struct aead_request *req);
+void hbond_helper_aead_request_complete_bh(struct aead_request *req, int err);
+bool hbond_helper_crypto_unregister_aead_if_unused(struct aead_alg *alg);
+bool hbond_helper_crypto_alg_tested(const struct aead_alg *alg);
+unsigned int hbond_helper_sg_copy(struct scatterlist *sg, void *buf, unsigned int start,
+				  unsigned int len, bool to_sg);
+
+/* Locks, time and work of the crypto engine. */
+void hbond_helper_spin_lock_bh(spinlock_t *lock);
+void hbond_helper_spin_unlock_bh(spinlock_t *lock);
+void hbond_helper_local_bh_disable(void);
+void hbond_helper_local_bh_enable(void);
+u64 hbond_helper_now_ns(void);
+void hbond_helper_fsleep_us(unsigned long usecs);
+bool hbond_helper_queue_delayed_work_unbound(struct delayed_work *dw, unsigned int delay_ms);
+
 int hbond_helper_skb_linearize_cow(struct sk_buff *skb);
 bool hbond_helper_skb_transport_header_was_set(const struct sk_buff *skb);
 int hbond_helper_skb_transport_offset(const struct sk_buff *skb);

@@ -21,6 +21,11 @@ pub trait SysfsGroup: 'static {
     /// Whether root may write the files (else they are read-only).
     const WRITABLE: bool;
 
+    /// Whether file `index` is writable; by default all are, or none.
+    fn is_writable(_index: usize) -> bool {
+        Self::WRITABLE
+    }
+
     /// Writes file `index` of `dev`'s group. Runs without RTNL.
     fn show(dev: &Device, index: usize, out: &mut SysfsOut<'_>) -> Result;
 
@@ -70,15 +75,15 @@ unsafe impl<G: SysfsGroup> Sync for GroupRegistration<G> {}
 impl<G: SysfsGroup> GroupRegistration<G> {
     /// Builds the group's tables.
     pub fn new() -> Result<Pin<KBox<Self>>> {
-        let mode: u16 = if G::WRITABLE { 0o644 } else { 0o444 };
         let mut attrs = KVec::with_capacity(G::ATTRS.len(), GFP_KERNEL)?;
-        for name in G::ATTRS {
+        for (index, name) in G::ATTRS.iter().enumerate() {
+            let writable = G::is_writable(index);
             // SAFETY: All-zeroes is a valid, empty device attribute.
             let mut attr: bindings::device_attribute = unsafe { core::mem::zeroed() };
             attr.attr.name = name.as_char_ptr();
-            attr.attr.mode = mode;
+            attr.attr.mode = if writable { 0o644 } else { 0o444 };
             attr.show = Some(Self::show_callback);
-            if G::WRITABLE {
+            if writable {
                 attr.store = Some(Self::store_callback);
             }
             attrs.push(attr, GFP_KERNEL)?;

@@ -1,0 +1,515 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! AEAD algorithms provided by a driver (`struct aead_alg`), registered in
+//! the kernel crypto API and completed asynchronously.
+//!
+//! A driver implements [`AeadDriver`]; [`Registration::new`] registers one
+//! algorithm (name, unique driver name, priority) with driver data shared by
+//! its transforms. Requests reach the driver as [`AeadRequest`]s, which it
+//! completes later from its own context, exactly once.
+
+use crate::kernel_ext::crypto::aead::Direction;
+use crate::kernel_ext::{bindings, error as errno};
+use core::{marker::PhantomData, mem::MaybeUninit, ptr::NonNull};
+use kernel::{
+    alloc::{flags::GFP_KERNEL, KBox},
+    error::{code, to_result, Error, Result},
+    str::CStr,
+    ThisModule,
+};
+
+/// Operations of a driver's AEAD algorithm.
+#[kernel::macros::vtable]
+pub trait AeadDriver: Sized + 'static {
+    /// Data of one registered algorithm, shared by its transforms.
+    type AlgData: Send + Sync;
+    /// State of one transform, such as its key.
+    type Tfm: Send + Sync;
+
+    /// A new transform of the algorithm with data `alg`. May sleep.
+    fn init_tfm(alg: &Self::AlgData) -> Result<Self::Tfm>;
+
+    /// Sets the key; no request of the transform is in flight.
+    fn set_key(tfm: &mut Self::Tfm, key: &[u8]) -> Result;
+
+    /// Sets the tag size; no request of the transform is in flight.
+    fn set_authsize(tfm: &mut Self::Tfm, size: u32) -> Result;
+
+    /// Takes a request: the driver completes it later with
+    /// [`AeadRequest::complete`], or hands it back with the error the
+    /// submitter gets synchronously. May be called in softirq context.
+    fn submit(
+        tfm: &Self::Tfm,
+        req: AeadRequest<Self>,
+    ) -> core::result::Result<Accepted, (Error, AeadRequest<Self>)>;
+}
+
+/// How a driver took a request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Accepted {
+    /// Queued; the submitter sees `-EINPROGRESS`.
+    InProgress,
+    /// Queued beyond the driver's queue depth (allowed by
+    /// [`AeadRequest::may_backlog`]); the submitter sees `-EBUSY` and the
+    /// driver calls [`AeadRequest::notify_started`] before completing it.
+    Backlogged,
+}
+
+/// What a registration implements.
+pub struct AlgSpec<'a> {
+    /// Algorithm name, e.g. `rfc4106(gcm(aes))`.
+    pub name: &'a CStr,
+    /// Unique implementation name, e.g. `ipsecsim-engine-0-rfc4106-gcm-aes`.
+    pub driver_name: &'a CStr,
+    /// Selection priority (higher wins among implementations of `name`).
+    pub priority: i32,
+    /// IV size in bytes.
+    pub ivsize: u32,
+    /// Largest tag size in bytes.
+    pub maxauthsize: u32,
+}
+
+/// A request in flight, owned by the driver until completed.
+///
+/// # Invariants
+///
+/// `req` is a request of a transform of an algorithm registered for `T`,
+/// submitted to `T` and not completed yet; its transform, buffers and IV stay
+/// valid until it is completed (crypto API contract). `dir` is how it was
+/// submitted.
+pub struct AeadRequest<T: AeadDriver> {
+    req: NonNull<bindings::aead_request>,
+    dir: Direction,
+    _driver: PhantomData<T>,
+}
+
+// SAFETY: A request may be completed from any thread; the crypto API hands
+// it to the driver until then.
+unsafe impl<T: AeadDriver> Send for AeadRequest<T> {}
+// SAFETY: `&self` methods only read the request.
+unsafe impl<T: AeadDriver> Sync for AeadRequest<T> {}
+
+impl<T: AeadDriver> AeadRequest<T> {
+    fn raw(&self) -> &bindings::aead_request {
+        // SAFETY: Valid until completed, by the type invariant.
+        unsafe { self.req.as_ref() }
+    }
+
+    fn crypto_tfm(&self) -> *mut bindings::crypto_aead {
+        // SAFETY: The request is valid by the type invariant.
+        unsafe { bindings::hbond_helper_crypto_aead_reqtfm(self.req.as_ptr()) }
+    }
+
+    /// The transform the request belongs to.
+    pub fn tfm(&self) -> &T::Tfm {
+        // SAFETY: The transform outlives its pending requests; its context
+        // was initialised by `init_callback` for this `T`.
+        unsafe { &*bindings::hbond_helper_crypto_aead_ctx(self.crypto_tfm()).cast::<T::Tfm>() }
+    }
+
+    /// Whether to encrypt or decrypt.
+    pub fn direction(&self) -> Direction {
+        self.dir
+    }
+
+    /// Bytes of associated data at the start of the source.
+    pub fn assoclen(&self) -> usize {
+        self.raw().assoclen as usize
+    }
+
+    /// Bytes of text after the associated data (on decryption including the
+    /// tag).
+    pub fn cryptlen(&self) -> usize {
+        self.raw().cryptlen as usize
+    }
+
+    /// The transform's tag size.
+    pub fn authsize(&self) -> usize {
+        // SAFETY: The transform is valid while the request is pending.
+        unsafe { bindings::hbond_helper_crypto_aead_authsize(self.crypto_tfm()) as usize }
+    }
+
+    /// Bytes the request makes the engine process.
+    pub fn work_bytes(&self) -> usize {
+        self.assoclen() + self.cryptlen()
+    }
+
+    /// Bytes of output after the associated data.
+    pub fn output_len(&self) -> Option<usize> {
+        match self.dir {
+            Direction::Encrypt => self.cryptlen().checked_add(self.authsize()),
+            Direction::Decrypt => self.cryptlen().checked_sub(self.authsize()),
+        }
+    }
+
+    /// Copies the IV into `iv` (which has the algorithm's IV size).
+    pub fn copy_iv(&self, iv: &mut [u8]) {
+        // SAFETY: The IV has the transform's IV size, which the caller's
+        // buffer has too (the algorithm was registered with it); valid
+        // while the request is pending.
+        let ivsize = unsafe { bindings::hbond_helper_crypto_aead_ivsize(self.crypto_tfm()) };
+        let n = iv.len().min(ivsize as usize);
+        // SAFETY: `iv` points to `ivsize >= n` readable bytes (see above).
+        let src = unsafe { core::slice::from_raw_parts(self.raw().iv, n) };
+        iv[..n].copy_from_slice(src);
+    }
+
+    /// Whether the submitter allows a backlog.
+    pub fn may_backlog(&self) -> bool {
+        self.raw().base.flags & bindings::CRYPTO_TFM_REQ_MAY_BACKLOG != 0
+    }
+
+    /// Whether the submitter allows the driver to sleep while submitting.
+    pub fn may_sleep(&self) -> bool {
+        self.raw().base.flags & bindings::CRYPTO_TFM_REQ_MAY_SLEEP != 0
+    }
+
+    /// Copies `buf.len()` bytes of the source, from offset 0, into `buf`.
+    pub fn read_source(&self, buf: &mut [u8]) -> Result {
+        let len = u32::try_from(buf.len()).map_err(|_| code::EINVAL)?;
+        if buf.len() > self.work_bytes() {
+            return Err(code::EINVAL);
+        }
+        // SAFETY: The source scatterlist covers `assoclen + cryptlen` bytes
+        // (crypto API contract), at least `len`; `buf` is writable for
+        // `len` bytes.
+        unsafe {
+            bindings::hbond_helper_sg_copy(self.raw().src, buf.as_mut_ptr().cast(), 0, len, false)
+        };
+        Ok(())
+    }
+
+    /// Writes `buf` to the destination at offset `start`.
+    pub fn write_destination(&mut self, start: usize, buf: &[u8]) -> Result {
+        let end = start.checked_add(buf.len()).ok_or(code::EINVAL)?;
+        let out = self
+            .output_len()
+            .and_then(|n| n.checked_add(self.assoclen()))
+            .ok_or(code::EINVAL)?;
+        if end > out {
+            return Err(code::EINVAL);
+        }
+        let (Ok(start), Ok(len)) = (u32::try_from(start), u32::try_from(buf.len())) else {
+            return Err(code::EINVAL);
+        };
+        // SAFETY: The destination covers the associated data and the output
+        // (crypto API contract), checked above to include `start..end`. The
+        // copy only reads `buf` (the helper's buffer argument is not const).
+        unsafe {
+            bindings::hbond_helper_sg_copy(
+                self.raw().dst,
+                buf.as_ptr().cast_mut().cast(),
+                start,
+                len,
+                true,
+            )
+        };
+        Ok(())
+    }
+
+    /// Tells a backlogged request's submitter that the driver took it
+    /// (`-EINPROGRESS`); its completion follows.
+    pub fn notify_started(&self) {
+        // SAFETY: The request is pending (type invariant); an -EINPROGRESS
+        // notification does not end it.
+        unsafe {
+            bindings::hbond_helper_aead_request_complete_bh(
+                self.req.as_ptr(),
+                errno::einprogress().to_errno(),
+            )
+        };
+    }
+
+    /// Completes the request with `result`; the submitter's callback runs
+    /// with bottom halves disabled.
+    pub fn complete(self, result: Result) {
+        let err = match result {
+            Ok(()) => 0,
+            Err(e) => e.to_errno(),
+        };
+        let req = self.req;
+        core::mem::forget(self);
+        // SAFETY: The request is pending (type invariant) and completed
+        // exactly once: `self` is consumed.
+        unsafe { bindings::hbond_helper_aead_request_complete_bh(req.as_ptr(), err) };
+    }
+}
+
+impl<T: AeadDriver> Drop for AeadRequest<T> {
+    fn drop(&mut self) {
+        // A request must never be lost, or its submitter waits forever.
+        // SAFETY: The request is pending (type invariant) and completed
+        // exactly once here, as `complete` forgets `self`.
+        unsafe {
+            bindings::hbond_helper_aead_request_complete_bh(
+                self.req.as_ptr(),
+                errno::ecanceled().to_errno(),
+            )
+        };
+    }
+}
+
+/// The C algorithm and the driver data it carries.
+///
+/// `alg` comes first so that a `struct aead_alg *` of the crypto API is a
+/// pointer to the box.
+#[repr(C)]
+struct AlgBox<T: AeadDriver> {
+    alg: bindings::aead_alg,
+    data: T::AlgData,
+}
+
+/// A registered algorithm; unregistered when dropped.
+///
+/// # Invariants
+///
+/// `alg` points to a live `AlgBox<T>` registered in the crypto API, owned by
+/// this object.
+pub struct Registration<T: AeadDriver> {
+    alg: NonNull<AlgBox<T>>,
+}
+
+// SAFETY: The registration is only a handle; the algorithm may be
+// unregistered from any thread, and the data is `Send + Sync`.
+unsafe impl<T: AeadDriver> Send for Registration<T> {}
+// SAFETY: `&self` methods only read.
+unsafe impl<T: AeadDriver> Sync for Registration<T> {}
+
+fn copy_name(dst: &mut [kernel::ffi::c_char; 128], src: &CStr) -> Result {
+    let bytes = src.as_bytes();
+    if bytes.len() >= dst.len() {
+        return Err(errno::enametoolong());
+    }
+    for (d, s) in dst.iter_mut().zip(bytes) {
+        *d = *s as kernel::ffi::c_char;
+    }
+    dst[bytes.len()] = 0;
+    Ok(())
+}
+
+impl<T: AeadDriver> Registration<T> {
+    /// Registers `spec` with `data`, owned by `module`. Waits for the crypto
+    /// manager's self-tests of the algorithm. May sleep.
+    pub fn new(spec: &AlgSpec<'_>, data: T::AlgData, module: &'static ThisModule) -> Result<Self> {
+        const {
+            assert!(
+                core::mem::align_of::<T::Tfm>() <= 8,
+                "transform contexts are only 8-byte aligned"
+            )
+        };
+        // SAFETY: All-zeroes is a valid `aead_alg` (no callbacks, empty
+        // names); the fields are filled below.
+        let mut alg: bindings::aead_alg = unsafe { MaybeUninit::zeroed().assume_init() };
+        copy_name(&mut alg.base.cra_name, spec.name)?;
+        copy_name(&mut alg.base.cra_driver_name, spec.driver_name)?;
+        alg.base.cra_priority = spec.priority;
+        alg.base.cra_flags = bindings::CRYPTO_ALG_ASYNC | bindings::CRYPTO_ALG_ALLOCATES_MEMORY;
+        alg.base.cra_blocksize = 1;
+        alg.base.cra_ctxsize = core::mem::size_of::<T::Tfm>() as u32;
+        alg.base.cra_module = module.as_ptr().cast();
+        alg.ivsize = spec.ivsize;
+        alg.maxauthsize = spec.maxauthsize;
+        alg.setkey = Some(Self::setkey_callback);
+        alg.setauthsize = Some(Self::setauthsize_callback);
+        alg.encrypt = Some(Self::encrypt_callback);
+        alg.decrypt = Some(Self::decrypt_callback);
+        alg.init = Some(Self::init_callback);
+        alg.exit = Some(Self::exit_callback);
+        let boxed = KBox::new(AlgBox::<T> { alg, data }, GFP_KERNEL)?;
+        let ptr = KBox::into_raw(boxed);
+        // SAFETY: `ptr` is a live, filled `aead_alg` at a stable address;
+        // on success the crypto API keeps it until unregistered.
+        let ret = unsafe { bindings::crypto_register_aead(ptr.cast()) };
+        if let Err(e) = to_result(ret) {
+            // SAFETY: Registration failed, so the crypto API holds no
+            // reference; the box is ours again.
+            drop(unsafe { KBox::from_raw(ptr) });
+            return Err(e);
+        }
+        // INVARIANT: Registered above; owned by the new object.
+        Ok(Self {
+            // SAFETY: `into_raw` never returns null.
+            alg: unsafe { NonNull::new_unchecked(ptr) },
+        })
+    }
+
+    /// The driver data.
+    pub fn data(&self) -> &T::AlgData {
+        // SAFETY: The box is live by the type invariant.
+        unsafe { &self.alg.as_ref().data }
+    }
+
+    /// Whether the crypto manager's self-tests passed.
+    pub fn self_tests_passed(&self) -> bool {
+        // SAFETY: The algorithm is registered (type invariant).
+        unsafe { bindings::hbond_helper_crypto_alg_tested(&self.alg.as_ref().alg) }
+    }
+
+    /// Unregisters the algorithm, unless transforms still use it; then the
+    /// registration is handed back to try again later.
+    pub fn try_unregister(self) -> core::result::Result<(), Self> {
+        // SAFETY: The algorithm is registered (type invariant).
+        let done = unsafe {
+            bindings::hbond_helper_crypto_unregister_aead_if_unused(core::ptr::addr_of_mut!(
+                (*self.alg.as_ptr()).alg
+            ))
+        };
+        if !done {
+            return Err(self);
+        }
+        let alg = self.alg;
+        core::mem::forget(self);
+        // SAFETY: Unregistered with no user left: the box is ours again.
+        drop(unsafe { KBox::from_raw(alg.as_ptr()) });
+        Ok(())
+    }
+
+    /// # Safety
+    ///
+    /// `tfm` is a live transform of an algorithm registered for `T`.
+    unsafe fn alg_data<'a>(tfm: *mut bindings::crypto_aead) -> &'a T::AlgData {
+        // SAFETY: The algorithm is the first field of an `AlgBox<T>` that
+        // stays registered (and alive) while it has transforms.
+        unsafe { &(*bindings::hbond_helper_crypto_aead_alg(tfm).cast::<AlgBox<T>>()).data }
+    }
+
+    /// # Safety
+    ///
+    /// `tfm` is a live transform of an algorithm registered for `T`, whose
+    /// context `init_callback` initialised.
+    unsafe fn tfm_ctx<'a>(tfm: *mut bindings::crypto_aead) -> &'a mut T::Tfm {
+        // SAFETY: The context holds a `T::Tfm` (see `init_callback`); the
+        // crypto API serialises key changes with requests.
+        unsafe { &mut *bindings::hbond_helper_crypto_aead_ctx(tfm).cast::<T::Tfm>() }
+    }
+
+    /// # Safety
+    ///
+    /// Only called by the crypto API through the algorithm.
+    unsafe extern "C" fn init_callback(tfm: *mut bindings::crypto_aead) -> kernel::ffi::c_int {
+        // SAFETY: The crypto API initialises a new transform of our
+        // algorithm.
+        let data = unsafe { Self::alg_data(tfm) };
+        match T::init_tfm(data) {
+            Ok(state) => {
+                // SAFETY: The context has `cra_ctxsize` = size_of::<T::Tfm>()
+                // bytes, aligned for it (checked in `new`), and is ours.
+                unsafe {
+                    bindings::hbond_helper_crypto_aead_ctx(tfm)
+                        .cast::<T::Tfm>()
+                        .write(state)
+                };
+                0
+            }
+            Err(e) => e.to_errno(),
+        }
+    }
+
+    /// # Safety
+    ///
+    /// Only called by the crypto API through the algorithm.
+    unsafe extern "C" fn exit_callback(tfm: *mut bindings::crypto_aead) {
+        // SAFETY: The transform's context was initialised by
+        // `init_callback` and is dropped once, here.
+        unsafe { core::ptr::drop_in_place(Self::tfm_ctx(tfm) as *mut T::Tfm) };
+    }
+
+    /// # Safety
+    ///
+    /// Only called by the crypto API through the algorithm.
+    unsafe extern "C" fn setkey_callback(
+        tfm: *mut bindings::crypto_aead,
+        key: *const u8,
+        keylen: kernel::ffi::c_uint,
+    ) -> kernel::ffi::c_int {
+        // SAFETY: `key` holds `keylen` bytes for the call.
+        let key = unsafe { core::slice::from_raw_parts(key, keylen as usize) };
+        // SAFETY: A live transform of our algorithm.
+        let ctx = unsafe { Self::tfm_ctx(tfm) };
+        match T::set_key(ctx, key) {
+            Ok(()) => 0,
+            Err(e) => e.to_errno(),
+        }
+    }
+
+    /// # Safety
+    ///
+    /// Only called by the crypto API through the algorithm.
+    unsafe extern "C" fn setauthsize_callback(
+        tfm: *mut bindings::crypto_aead,
+        size: kernel::ffi::c_uint,
+    ) -> kernel::ffi::c_int {
+        // SAFETY: A live transform of our algorithm.
+        let ctx = unsafe { Self::tfm_ctx(tfm) };
+        match T::set_authsize(ctx, size) {
+            Ok(()) => 0,
+            Err(e) => e.to_errno(),
+        }
+    }
+
+    /// # Safety
+    ///
+    /// `req` is a new request of a transform of our algorithm.
+    unsafe fn submit(req: *mut bindings::aead_request, dir: Direction) -> kernel::ffi::c_int {
+        // The crypto API passes a valid request; null would be a bug.
+        let Some(req) = NonNull::new(req) else {
+            return code::EINVAL.to_errno();
+        };
+        // INVARIANT: Submitted to `T` now; the crypto API keeps it valid
+        // until completed.
+        let request = AeadRequest::<T> {
+            req,
+            dir,
+            _driver: PhantomData,
+        };
+        // SAFETY: The transform is live while its request is.
+        let ctx =
+            unsafe { &*Self::tfm_ctx(bindings::hbond_helper_crypto_aead_reqtfm(req.as_ptr())) };
+        match T::submit(ctx, request) {
+            Ok(Accepted::InProgress) => errno::einprogress().to_errno(),
+            Ok(Accepted::Backlogged) => code::EBUSY.to_errno(),
+            Err((e, request)) => {
+                // The submitter learns the error from the return value; the
+                // request must not be completed as well.
+                core::mem::forget(request);
+                e.to_errno()
+            }
+        }
+    }
+
+    /// # Safety
+    ///
+    /// Only called by the crypto API through the algorithm.
+    unsafe extern "C" fn encrypt_callback(req: *mut bindings::aead_request) -> kernel::ffi::c_int {
+        // SAFETY: A new request of our algorithm.
+        unsafe { Self::submit(req, Direction::Encrypt) }
+    }
+
+    /// # Safety
+    ///
+    /// Only called by the crypto API through the algorithm.
+    unsafe extern "C" fn decrypt_callback(req: *mut bindings::aead_request) -> kernel::ffi::c_int {
+        // SAFETY: A new request of our algorithm.
+        unsafe { Self::submit(req, Direction::Decrypt) }
+    }
+}
+
+impl<T: AeadDriver> Drop for Registration<T> {
+    fn drop(&mut self) {
+        // SAFETY: The algorithm is registered (type invariant).
+        let done = unsafe {
+            bindings::hbond_helper_crypto_unregister_aead_if_unused(core::ptr::addr_of_mut!(
+                (*self.alg.as_ptr()).alg
+            ))
+        };
+        if done {
+            // SAFETY: Unregistered with no user left: the box is ours again.
+            drop(unsafe { KBox::from_raw(self.alg.as_ptr()) });
+        } else {
+            // Transforms still use it: leave it registered (and its memory
+            // alive) rather than free memory the crypto API points to.
+            // Owners call `try_unregister` until it succeeds instead.
+            kernel::pr_warn!("crypto algorithm still in use; left registered\n");
+        }
+    }
+}
