@@ -20,7 +20,7 @@ pub const DEFAULT_RATE: u64 = 125_000_000;
 /// Default queue depth.
 pub const DEFAULT_DEPTH: u32 = 256;
 
-const NSEC_PER_SEC: u128 = 1_000_000_000;
+const NSEC_PER_SEC: u64 = 1_000_000_000;
 
 /// How long the engine may lag behind its schedule and catch up (the burst
 /// of a token bucket): absorbs the worker's wake-up latency, so the long-run
@@ -41,8 +41,14 @@ impl RateClock {
         if rate == 0 {
             return 0;
         }
-        let ns = u128::from(bytes) * NSEC_PER_SEC / u128::from(rate);
-        u64::try_from(ns).unwrap_or(u64::MAX)
+        // No 128-bit division in the kernel: whole seconds, then the rest.
+        let whole = bytes / rate;
+        let rest = bytes % rate;
+        let frac = match rest.checked_mul(NSEC_PER_SEC) {
+            Some(scaled) => scaled / rate,
+            None => rest / (rate / NSEC_PER_SEC).max(1),
+        };
+        whole.saturating_mul(NSEC_PER_SEC).saturating_add(frac)
     }
 
     /// Accounts a request of `bytes` started at `now` and returns when it
@@ -274,6 +280,14 @@ mod tests {
         let now = 1_000_000_000;
         let done = clock.charge(now, rate, 1_000_000);
         assert_eq!(done, now - CATCH_UP_NS + 1_000_000);
+    }
+
+    #[test]
+    fn cost_is_exact_for_any_rate() {
+        assert_eq!(RateClock::cost_ns(3, 1), 333_333_333);
+        assert_eq!(RateClock::cost_ns(1_000_000, 1_500_000), 1_500_000_000);
+        assert_eq!(RateClock::cost_ns(40_000_000_000, 40_000), 1000);
+        assert_eq!(RateClock::cost_ns(u64::MAX, u64::MAX), 1_000_000_000);
     }
 
     #[test]

@@ -2,9 +2,13 @@
 
 //! `ethtool -i` and `ethtool -S` of ipsecsim devices.
 
-use crate::kernel_ext::net::{ethtool::EthtoolOps, link::LinkDevice, Device};
+use crate::kernel_ext::net::{
+    ethtool::{DrvInfo, EthtoolOps},
+    link::LinkDevice,
+    Device,
+};
 use crate::pair::Ipsecsim;
-use core::sync::atomic::Ordering::Relaxed;
+use core::{fmt::Write, sync::atomic::Ordering::Relaxed};
 use kernel::{c_str, prelude::*, str::CStr};
 
 /// The `ethtool_ops` of ipsecsim devices.
@@ -24,13 +28,41 @@ impl EthtoolOps for SimEthtool {
         c_str!("ipsec_rx_errors"),
         c_str!("ipsec_sa_added"),
         c_str!("ipsec_sa_refused"),
+        c_str!("engine_in_flight"),
+        c_str!("engine_queued_bytes"),
+        c_str!("engine_tx_requests"),
+        c_str!("engine_tx_bytes"),
+        c_str!("engine_rx_requests"),
+        c_str!("engine_rx_bytes"),
+        c_str!("engine_external_requests"),
+        c_str!("engine_external_bytes"),
+        c_str!("engine_errors"),
+        c_str!("engine_rejected"),
+        c_str!("engine_fault_injected"),
     ];
+
+    /// `bus-info` names the engine, `ipsecsim-engine-<id>`; its crypto API
+    /// drivers are that name followed by `-rfc4106-gcm-aes` and `-gcm-aes`.
+    fn drvinfo(dev: &Device, info: &mut DrvInfo<'_>) {
+        let Some(dev) = LinkDevice::<Ipsecsim>::try_from_device(dev) else {
+            return;
+        };
+        let mut name = [0u8; 32];
+        let mut out = SliceWriter::new(&mut name);
+        if write!(out, "ipsecsim-engine-{}", dev.data().engine.id()).is_ok() {
+            let len = out.len();
+            info.set_bus_info(&name[..len]);
+        }
+    }
 
     fn stats(dev: &Device, out: &mut [u64]) {
         let Some(dev) = LinkDevice::<Ipsecsim>::try_from_device(dev) else {
             return;
         };
         let c = &dev.data().ipsec;
+        let engine = &dev.data().engine;
+        let load = engine.load();
+        let e = &engine.stats;
         let (tx_packets, tx_bytes, _) = c.tx_encrypted.read();
         let (rx_packets, rx_bytes, _) = c.rx_decrypted.read();
         let values = [
@@ -43,9 +75,48 @@ impl EthtoolOps for SimEthtool {
             c.rx_errors.load(Relaxed),
             c.sa_added.load(Relaxed),
             c.sa_refused.load(Relaxed),
+            u64::from(load.in_flight),
+            load.queued_bytes,
+            e.completed[0].load(Relaxed),
+            e.completed_bytes[0].load(Relaxed),
+            e.completed[1].load(Relaxed),
+            e.completed_bytes[1].load(Relaxed),
+            e.completed[2].load(Relaxed),
+            e.completed_bytes[2].load(Relaxed),
+            e.errors.load(Relaxed),
+            e.rejected.load(Relaxed),
+            e.injected.load(Relaxed),
         ];
         for (o, v) in out.iter_mut().zip(values) {
             *o = v;
         }
+    }
+}
+
+/// Formats into a fixed buffer.
+struct SliceWriter<'a> {
+    buf: &'a mut [u8],
+    len: usize,
+}
+
+impl<'a> SliceWriter<'a> {
+    fn new(buf: &'a mut [u8]) -> Self {
+        Self { buf, len: 0 }
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+}
+
+impl Write for SliceWriter<'_> {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        let end = self.len.checked_add(s.len()).ok_or(core::fmt::Error)?;
+        self.buf
+            .get_mut(self.len..end)
+            .ok_or(core::fmt::Error)?
+            .copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
     }
 }

@@ -11,12 +11,15 @@ use kernel::prelude::*;
 pub mod kernel_ext;
 
 mod counters;
+mod engine;
+mod engine_alg;
 mod ethtool;
 pub mod ipsecsim_core;
 mod kunit_tests;
 mod offload;
 mod pair;
 mod sa;
+mod sysfs;
 
 use kernel_ext::net::link;
 
@@ -34,8 +37,8 @@ struct IpsecsimModule {
 }
 
 impl kernel::Module for IpsecsimModule {
-    fn init(_module: &'static ThisModule) -> Result<Self> {
-        let link = link::Registration::new(())?;
+    fn init(module: &'static ThisModule) -> Result<Self> {
+        let link = link::Registration::new(pair::SimContext::new(module)?)?;
         pr_info!("loaded\n");
         Ok(Self { _link: link })
     }

@@ -3,6 +3,10 @@
 //! KUnit suites of ipsecsim.
 
 use crate::counters::Counter;
+use crate::engine::Engine;
+use crate::ipsecsim_core::engine::{
+    Admit, Faults, Occupancy, RateClock, RingIndex, CATCH_UP_NS, MAX_DEPTH,
+};
 use crate::ipsecsim_core::esp;
 use crate::kernel_ext::{
     crypto::aead::{Direction, SyncAead},
@@ -179,6 +183,92 @@ kunit_suite!(
         (
             "sa_refuses_a_truncated_layout",
             sa_refuses_a_truncated_layout
+        ),
+    ]
+);
+
+fn engine_rate_spaces_requests(test: &Test) {
+    let mut clock = RateClock::default();
+    let now = 10 * CATCH_UP_NS;
+    let first = clock.charge(now, 1_000_000, 1000);
+    kunit_expect_eq!(test, first, now - CATCH_UP_NS + 1_000_000);
+    kunit_expect_eq!(test, clock.charge(now, 1_000_000, 500), first + 500_000);
+    kunit_expect_eq!(test, RateClock::cost_ns(0, 1 << 20), 0);
+    kunit_expect_eq!(test, RateClock::cost_ns(3, 1), 333_333_333);
+}
+
+fn engine_admission_depth_and_backlog(test: &Test) {
+    let mut occ = Occupancy::default();
+    kunit_expect_eq!(test, occ.admit(1, 10, false), Admit::Queued);
+    kunit_expect_eq!(test, occ.admit(1, 10, false), Admit::Full);
+    kunit_expect_eq!(test, occ.admit(1, 10, true), Admit::Backlogged);
+    kunit_expect_eq!(test, (occ.queued(), occ.bytes()), (2, 20));
+    occ.release(10);
+    occ.release(10);
+    kunit_expect_eq!(test, (occ.queued(), occ.bytes()), (0, 0));
+}
+
+fn engine_ring_wraps(test: &Test) {
+    let mut ring = RingIndex::new(2);
+    kunit_expect_eq!(test, ring.push(), Some(0));
+    kunit_expect_eq!(test, ring.push(), Some(1));
+    kunit_expect_eq!(test, ring.push(), None);
+    kunit_expect_eq!(test, ring.pop(), Some(0));
+    kunit_expect_eq!(test, ring.push(), Some(0));
+    kunit_expect_eq!(test, ring.pop(), Some(1));
+    kunit_expect_eq!(test, ring.pop(), Some(0));
+    kunit_expect_eq!(test, ring.pop(), None);
+}
+
+fn engine_faults(test: &Test) {
+    let mut f = Faults::default();
+    f.fail_next = 1;
+    kunit_expect!(test, f.next_fails());
+    kunit_expect!(test, !f.next_fails());
+    f.fail_percent = 100;
+    kunit_expect!(test, f.next_fails());
+    f.stall(1000, 500);
+    kunit_expect_eq!(test, f.stalled_for(1200), Some(300));
+    kunit_expect_eq!(test, f.stalled_for(1500), None);
+}
+
+fn engine_settings_are_validated(test: &Test) {
+    let Ok(engine) = Engine::new(u32::MAX) else {
+        kunit_assert!(test, false);
+        return;
+    };
+    let depth = engine.depth();
+    kunit_expect!(test, engine.set_depth(0).is_err());
+    kunit_expect!(test, engine.set_depth(MAX_DEPTH + 1).is_err());
+    kunit_expect_eq!(test, engine.depth(), depth);
+    kunit_expect!(test, engine.set_depth(MAX_DEPTH).is_ok());
+    kunit_expect_eq!(test, engine.depth(), MAX_DEPTH);
+    kunit_expect!(test, engine.fail_percent(101).is_err());
+    kunit_expect_eq!(test, engine.faults().fail_percent, 0);
+    engine.stall(60_000);
+    kunit_expect!(test, engine.stall_remaining_ms() > 59_000);
+    engine.stall(0);
+    kunit_expect_eq!(test, engine.stall_remaining_ms(), 0);
+    let load = engine.load();
+    kunit_expect_eq!(test, (load.in_flight, load.queued_bytes), (0, 0));
+    engine.shutdown();
+    engine.shutdown();
+}
+
+kunit_suite!(
+    ipsecsim_engine_kunit,
+    "ipsecsim_engine",
+    [
+        ("engine_rate_spaces_requests", engine_rate_spaces_requests),
+        (
+            "engine_admission_depth_and_backlog",
+            engine_admission_depth_and_backlog
+        ),
+        ("engine_ring_wraps", engine_ring_wraps),
+        ("engine_faults", engine_faults),
+        (
+            "engine_settings_are_validated",
+            engine_settings_are_validated
         ),
     ]
 );

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Inline ESP offload of an ipsecsim device: the `xfrmdev_ops`, and the
-//! transmit and receive halves of the data path.
+//! transmit and receive halves of the data path. Packets that need crypto
+//! go through the device's engine and continue when it completes them.
 
 use crate::counters::IpsecCounters;
+use crate::engine::Job;
 use crate::ipsecsim_core::esp;
 use crate::kernel_ext::{
     error as errno,
@@ -13,9 +15,9 @@ use crate::kernel_ext::{
         state::{Family, OffloadDir, State, StateRef},
     },
 };
-use crate::pair::Ipsecsim;
+use crate::pair::{self, Ipsecsim};
 use crate::sa::{self, RxError, SimSa};
-use kernel::prelude::*;
+use kernel::{prelude::*, types::ARef};
 
 /// The `xfrmdev_ops` of ipsecsim devices.
 pub(crate) struct SimXfrm;
@@ -64,56 +66,185 @@ impl XfrmDevOps for SimXfrm {
     }
 }
 
-/// Transmit: if the stack left ESP crypto to the device, does it in place.
-/// Returns `Err` when the packet must be dropped (never sent in clear).
-pub(crate) fn xmit(dev: &Device, skb: &mut SkBuff, counters: &IpsecCounters) -> Result {
-    let Some(xo) = skb.xmit_offload() else {
-        return Ok(());
-    };
-    if !xo.device_crypto {
-        return Ok(());
+/// A transmitted packet waiting for the engine to encrypt it.
+pub(crate) struct TxJob {
+    skb: SkBuff,
+    dev: ARef<Device>,
+    peer: ARef<Device>,
+    state: StateRef,
+    esp_off: usize,
+    xo_lo: u32,
+    xo_hi: u32,
+}
+
+impl TxJob {
+    pub(crate) fn bytes(&self) -> u32 {
+        self.skb.len()
     }
-    let (xo_lo, xo_hi) = (xo.seq_lo, xo.seq_hi);
-    let state = xo.state.hold();
-    let result = (|| {
-        let esp_off = skb.transport_offset().ok_or(EINVAL)?;
-        let pkt = skb.linear_data_mut()?;
-        Adapter::<SimXfrm>::with_sa(dev, &state, |sa| {
+
+    /// Encrypts in place: IV, ciphertext and tag.
+    pub(crate) fn run(&mut self) -> Result {
+        let (esp_off, xo_lo, xo_hi) = (self.esp_off, self.xo_lo, self.xo_hi);
+        let pkt = self.skb.linear_data_mut()?;
+        Adapter::<SimXfrm>::with_sa(&self.dev, &self.state, |sa| {
             if sa.dir() != OffloadDir::Out {
                 return Err(EINVAL);
             }
             sa.seal(pkt, esp_off, xo_lo, xo_hi)
         })
-        // The SA left the device (deleted, device going down): drop
-        // rather than send the plaintext.
+        // The SA left the device (deleted, device going down): drop rather
+        // than send the plaintext.
         .unwrap_or(Err(EINVAL))
-    })();
-    match result {
-        Ok(()) => counters.tx_encrypted.pass(skb.len()),
-        Err(_) => IpsecCounters::bump(&counters.tx_errors),
     }
-    result
+
+    /// Sends the encrypted packet on, or drops it: never in clear.
+    pub(crate) fn finish(self, result: Result) {
+        let Some(dev) = LinkDevice::<Ipsecsim>::try_from_device(&self.dev) else {
+            return;
+        };
+        let counters = &dev.data().ipsec;
+        match result {
+            Ok(()) => {
+                counters.tx_encrypted.pass(self.skb.len());
+                pair::deliver(dev, &self.peer, self.skb);
+            }
+            Err(_) => {
+                IpsecCounters::bump(&counters.tx_errors);
+                dev.data().tx.drop_one();
+            }
+        }
+    }
+}
+
+/// What the transmit half did with a packet.
+pub(crate) enum TxVerdict {
+    /// No crypto for the device: send as is.
+    Plain(SkBuff),
+    /// With the engine; it sends the packet on when done.
+    Queued,
+    /// Dropped (counted): the crypto could not be done.
+    Dropped,
+}
+
+/// Transmit: if the stack left ESP crypto to the device, hands the packet
+/// to the engine.
+pub(crate) fn xmit(dev: &LinkDevice<Ipsecsim>, peer: &Device, skb: SkBuff) -> TxVerdict {
+    let Some(xo) = skb.xmit_offload() else {
+        return TxVerdict::Plain(skb);
+    };
+    if !xo.device_crypto {
+        return TxVerdict::Plain(skb);
+    }
+    let (xo_lo, xo_hi) = (xo.seq_lo, xo.seq_hi);
+    let state = xo.state.hold();
+    let data = dev.data();
+    let Some(esp_off) = skb.transport_offset() else {
+        IpsecCounters::bump(&data.ipsec.tx_errors);
+        return TxVerdict::Dropped;
+    };
+    let bytes = u64::from(skb.len());
+    let job = TxJob {
+        skb,
+        dev: ARef::from(&**dev),
+        peer: ARef::from(peer),
+        state,
+        esp_off,
+        xo_lo,
+        xo_hi,
+    };
+    match data.engine.submit(job, bytes, false, Job::Tx) {
+        Ok(_) => TxVerdict::Queued,
+        Err(_) => {
+            IpsecCounters::bump(&data.ipsec.tx_errors);
+            TxVerdict::Dropped
+        }
+    }
+}
+
+/// A received packet waiting for the engine to decrypt it.
+pub(crate) struct RxJob {
+    skb: SkBuff,
+    dev: ARef<Device>,
+    state: StateRef,
+    rx: esp::RxEsp,
+    /// The SA left the device meanwhile: the stack decrypts in software.
+    not_ours: bool,
+    auth_failed: bool,
+}
+
+impl RxJob {
+    pub(crate) fn bytes(&self) -> u32 {
+        self.skb.len()
+    }
+
+    /// Authenticates and decrypts in place.
+    pub(crate) fn run(&mut self) -> Result {
+        let rx = self.rx;
+        let pkt = self.skb.linear_data_mut()?;
+        match Adapter::<SimXfrm>::with_sa(&self.dev, &self.state, |sa| sa.open(pkt, &rx)) {
+            None => {
+                self.not_ours = true;
+                Ok(())
+            }
+            Some(Ok(())) => Ok(()),
+            Some(Err(RxError::AuthFailed)) => {
+                self.auth_failed = true;
+                Err(errno::ebadmsg())
+            }
+            Some(Err(RxError::Other(e))) => Err(e),
+        }
+    }
+
+    /// Delivers the packet, marked as decrypted, or drops it.
+    pub(crate) fn finish(self, result: Result) {
+        let Some(dev) = LinkDevice::<Ipsecsim>::try_from_device(&self.dev) else {
+            return;
+        };
+        let data = dev.data();
+        let mut skb = self.skb;
+        match result {
+            Ok(()) if self.not_ours => pair::receive_done(dev, skb),
+            Ok(()) => {
+                let len = skb.len();
+                if skb.set_rx_crypto_done(self.state).is_err() {
+                    IpsecCounters::bump(&data.ipsec.rx_errors);
+                    data.rx.drop_one();
+                    return;
+                }
+                data.ipsec.rx_decrypted.pass(len);
+                pair::receive_done(dev, skb);
+            }
+            Err(_) => {
+                if self.auth_failed {
+                    IpsecCounters::bump(&data.ipsec.rx_auth_failed);
+                } else {
+                    IpsecCounters::bump(&data.ipsec.rx_errors);
+                }
+                data.rx.drop_one();
+            }
+        }
+    }
 }
 
 /// What the receive half did with a packet.
 pub(crate) enum RxVerdict {
     /// Not for an SA offloaded to this device: deliver as is.
-    Pass,
-    /// Decrypted and marked for the stack: deliver.
-    Decrypted,
-    /// Drop (authentication failure or error, counted).
+    Deliver(SkBuff),
+    /// With the engine; it delivers the packet when done.
+    Queued,
+    /// Dropped (counted).
     Drop,
 }
 
 /// Receive on `dev` (after `forward_prepare`, data at the IP header): if
-/// the packet is ESP for an inbound SA offloaded to `dev`, authenticate and
-/// decrypt it in place and mark it as inline NICs do.
-pub(crate) fn receive(dev: &Device, skb: &mut SkBuff, counters: &IpsecCounters) -> RxVerdict {
+/// the packet is ESP for an inbound SA offloaded to `dev`, hands it to the
+/// engine to authenticate and decrypt.
+pub(crate) fn receive(dev: &LinkDevice<Ipsecsim>, skb: SkBuff) -> RxVerdict {
     if !dev.features().contains(Features::HW_ESP) {
-        return RxVerdict::Pass;
+        return RxVerdict::Deliver(skb);
     }
     let Some(rx) = esp::parse_rx(skb.head_data(), skb.len() as usize) else {
-        return RxVerdict::Pass;
+        return RxVerdict::Deliver(skb);
     };
     let family = match rx.version {
         esp::IpVersion::V4 => Family::Inet,
@@ -126,38 +257,25 @@ pub(crate) fn receive(dev: &Device, skb: &mut SkBuff, counters: &IpsecCounters) 
         u32::from_ne_bytes(rx.spi),
         family,
     ) else {
-        return RxVerdict::Pass;
+        return RxVerdict::Deliver(skb);
     };
     if state.offload_dir() != Some(OffloadDir::In) || !state.is_offloaded_to(dev) {
-        return RxVerdict::Pass;
+        return RxVerdict::Deliver(skb);
     }
-    let pkt = match skb.linear_data_mut() {
-        Ok(pkt) => pkt,
+    let data = dev.data();
+    let bytes = u64::from(skb.len());
+    let job = RxJob {
+        skb,
+        dev: ARef::from(&**dev),
+        state,
+        rx,
+        not_ours: false,
+        auth_failed: false,
+    };
+    match data.engine.submit(job, bytes, false, Job::Rx) {
+        Ok(_) => RxVerdict::Queued,
         Err(_) => {
-            IpsecCounters::bump(&counters.rx_errors);
-            return RxVerdict::Drop;
-        }
-    };
-    let Some(result) = Adapter::<SimXfrm>::with_sa(dev, &state, |sa| sa.open(pkt, &rx)) else {
-        // Not (or no longer) programmed: the stack decrypts in software.
-        return RxVerdict::Pass;
-    };
-    match result {
-        Ok(()) => {
-            let len = skb.len();
-            if skb.set_rx_crypto_done(state).is_err() {
-                IpsecCounters::bump(&counters.rx_errors);
-                return RxVerdict::Drop;
-            }
-            counters.rx_decrypted.pass(len);
-            RxVerdict::Decrypted
-        }
-        Err(RxError::AuthFailed) => {
-            IpsecCounters::bump(&counters.rx_auth_failed);
-            RxVerdict::Drop
-        }
-        Err(RxError::Other(_)) => {
-            IpsecCounters::bump(&counters.rx_errors);
+            IpsecCounters::bump(&data.ipsec.rx_errors);
             RxVerdict::Drop
         }
     }

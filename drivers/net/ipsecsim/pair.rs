@@ -3,36 +3,128 @@
 //! The device pair: transmit on one end is receive on the other.
 
 use crate::counters::{Counter, IpsecCounters};
+use crate::engine::Engine;
+use crate::engine_alg::EngineAlgs;
 use crate::ethtool::SimEthtool;
+use crate::kernel_ext::kvec_ext::VecExt;
 use crate::kernel_ext::net::{
     device::Rtnl,
     ethtool,
     features::Features,
     link::{Link, LinkDevice, NewLink, PairPeer, UnregisterQueue},
     stats::Stats64,
+    sysfs::GroupRegistration,
     Device, ExtAck, SkBuff,
 };
 use crate::kernel_ext::xfrm::dev_ops;
-use crate::offload::{self, RxVerdict, SimXfrm};
-use kernel::{c_str, prelude::*};
+use crate::offload::{self, RxVerdict, SimXfrm, TxVerdict};
+use crate::sysfs::SimSysfs;
+use core::{
+    pin::Pin,
+    sync::atomic::{AtomicBool, AtomicU32, Ordering::Relaxed},
+};
+use kernel::{alloc::KBox, c_str, new_mutex, prelude::*, sync::Arc, sync::Mutex, ThisModule};
 
 /// The `ipsecsim` link type.
 pub(crate) struct Ipsecsim;
 
+/// State shared by all ipsecsim devices of the module.
+pub(crate) struct SimContext {
+    module: &'static ThisModule,
+    sysfs: Pin<KBox<GroupRegistration<SimSysfs>>>,
+    next_engine: AtomicU32,
+    /// Algorithms of deleted devices that crypto API users still hold;
+    /// unregistered as soon as they are unused.
+    orphans: Pin<KBox<Mutex<KVec<EngineAlgs>>>>,
+}
+
+impl SimContext {
+    pub(crate) fn new(module: &'static ThisModule) -> Result<Self> {
+        Ok(Self {
+            module,
+            sysfs: GroupRegistration::new()?,
+            next_engine: AtomicU32::new(0),
+            orphans: KBox::pin_init(new_mutex!(KVec::new()), GFP_KERNEL)?,
+        })
+    }
+
+    /// Unregisters the orphaned algorithms nobody uses any more.
+    fn sweep_orphans(&self) {
+        let mut orphans = self.orphans.lock();
+        let mut i = 0;
+        while i < orphans.len() {
+            if orphans[i].try_unregister() {
+                let _ = orphans.remove_at(i);
+            } else {
+                i += 1;
+            }
+        }
+    }
+
+    /// Keeps `algs` until they are unused.
+    fn adopt(&self, mut algs: EngineAlgs) {
+        if algs.try_unregister() {
+            return;
+        }
+        // Without memory, dropping them leaves them registered for good
+        // (see `Registration`): safe, and reported.
+        let _ = self.orphans.lock().push(algs, GFP_KERNEL);
+    }
+}
+
+impl Drop for SimContext {
+    fn drop(&mut self) {
+        // The module is unloading: no transform of ours exists any more
+        // (each pins the module), so every algorithm can go.
+        self.sweep_orphans();
+    }
+}
+
 /// Per-device state of one end.
-#[derive(Default)]
+#[pin_data(PinnedDrop)]
 pub(crate) struct SimDevice {
     peer: PairPeer,
-    tx: Counter,
-    rx: Counter,
+    pub(crate) tx: Counter,
+    pub(crate) rx: Counter,
     /// The inline ESP path.
     pub(crate) ipsec: IpsecCounters,
+    /// The crypto engine.
+    pub(crate) engine: Arc<Engine>,
+    /// Its crypto API algorithms, until the device goes.
+    #[pin]
+    algs: Mutex<Option<EngineAlgs>>,
+    /// The simulated cable is pulled (fault injection): no carrier.
+    unplugged: AtomicBool,
 }
 
 impl SimDevice {
-    /// Carrier follows veth: on while both ends are up.
-    fn update_carrier(dev: &Device, peer: &Device, up: bool) {
-        if up && peer.is_running() {
+    /// A device with a new engine, registered in the crypto API. May sleep.
+    fn new(ctx: &SimContext) -> Result<impl PinInit<Self, Error>> {
+        let engine = Engine::new(ctx.next_engine.fetch_add(1, Relaxed))?;
+        let algs = match EngineAlgs::register(&engine, ctx.module) {
+            Ok(algs) => algs,
+            Err(e) => {
+                engine.shutdown();
+                return Err(e);
+            }
+        };
+        Ok(try_pin_init!(Self {
+            peer: PairPeer::new(),
+            tx: Counter::default(),
+            rx: Counter::default(),
+            ipsec: IpsecCounters::default(),
+            engine,
+            algs <- new_mutex!(Some(algs)),
+            unplugged: AtomicBool::new(false),
+        }? Error))
+    }
+
+    /// Carrier follows veth: on while both ends are up and the cable is in.
+    fn update_carrier(dev: &LinkDevice<Ipsecsim>, peer: &Device, up: bool) {
+        let plugged = !dev.data().unplugged.load(Relaxed)
+            && LinkDevice::<Ipsecsim>::try_from_device(peer)
+                .is_some_and(|p| !p.data().unplugged.load(Relaxed));
+        if up && plugged && peer.is_running() {
             dev.carrier_on();
             peer.carrier_on();
         } else {
@@ -40,13 +132,72 @@ impl SimDevice {
             peer.carrier_off();
         }
     }
+
+    /// Fault injection: pulls (or plugs back) the simulated cable; the
+    /// engines keep working. Needs RTNL.
+    pub(crate) fn set_plugged(dev: &LinkDevice<Ipsecsim>, plugged: bool, _rtnl: &Rtnl) {
+        dev.data().unplugged.store(!plugged, Relaxed);
+        if let Some(peer) = dev.data().peer.get() {
+            Self::update_carrier(dev, peer, dev.is_running());
+        }
+    }
+
+    /// Whether the crypto manager's self-tests of the engine's algorithms
+    /// passed (they run in the background after registration).
+    pub(crate) fn engine_self_tests_passed(&self) -> bool {
+        self.algs
+            .lock()
+            .as_ref()
+            .is_some_and(EngineAlgs::self_tests_passed)
+    }
+
+    pub(crate) fn is_plugged(&self) -> bool {
+        !self.unplugged.load(Relaxed)
+    }
+}
+
+#[pinned_drop]
+impl PinnedDrop for SimDevice {
+    fn drop(self: Pin<&mut Self>) {
+        // Normally done in uninit; also covers a failed registration.
+        self.engine.shutdown();
+    }
+}
+
+/// Hands a packet `dev` transmitted (encrypted if needed) to `peer`.
+pub(crate) fn deliver(dev: &LinkDevice<Ipsecsim>, peer: &Device, skb: SkBuff) {
+    let data = dev.data();
+    let len = skb.len();
+    let Ok(skb) = skb.forward_prepare(peer) else {
+        data.tx.drop_one();
+        return;
+    };
+    data.tx.pass(len);
+    let Some(peer) = LinkDevice::<Ipsecsim>::try_from_device(peer) else {
+        return;
+    };
+    match offload::receive(peer, skb) {
+        RxVerdict::Deliver(skb) => receive_done(peer, skb),
+        RxVerdict::Queued => {}
+        RxVerdict::Drop => peer.data().rx.drop_one(),
+    }
+}
+
+/// Passes a received packet (decrypted if needed) to the stack.
+pub(crate) fn receive_done(dev: &LinkDevice<Ipsecsim>, skb: SkBuff) {
+    let len = skb.len();
+    if skb.netif_rx().is_ok() {
+        dev.data().rx.pass(len);
+    } else {
+        dev.data().rx.drop_one();
+    }
 }
 
 #[vtable]
 impl Link for Ipsecsim {
     const KIND: &'static CStr = c_str!("ipsecsim");
     type Data = SimDevice;
-    type Context = ();
+    type Context = SimContext;
 
     fn setup(dev: &Device) {
         dev_ops::install::<SimXfrm>(dev);
@@ -59,11 +210,13 @@ impl Link for Ipsecsim {
     fn newlink(link: &mut NewLink<'_, Self>, extack: &mut ExtAck) -> Result {
         // SAFETY: newlink runs under RTNL.
         let rtnl = unsafe { Rtnl::assume_held() };
+        let ctx = link.context();
+        ctx.sweep_orphans();
         let peer = link.create_peer(c_str!("ipsecsim%d"), extack)?;
         peer.device().carrier_off();
-        let peer = peer.register(SimDevice::default())?;
+        let peer = peer.register(SimDevice::new(ctx)?)?;
         link.device().carrier_off();
-        let dev = match link.register(SimDevice::default()) {
+        let dev = match SimDevice::new(ctx).and_then(|data| link.register(data)) {
             Ok(dev) => dev,
             Err(e) => {
                 peer.unregister(&rtnl);
@@ -72,7 +225,21 @@ impl Link for Ipsecsim {
         };
         dev.data().peer.set(peer, &rtnl);
         peer.data().peer.set(dev, &rtnl);
+        for end in [dev, peer] {
+            if let Err(e) = ctx.sysfs.add(end) {
+                pr_warn!("{}: no sysfs directory ({:?})\n", end.name(), e);
+            }
+        }
         Ok(())
+    }
+
+    fn uninit(dev: &LinkDevice<Self>) {
+        dev.context().sysfs.remove(dev);
+        let data = dev.data();
+        data.engine.shutdown();
+        if let Some(algs) = data.algs.lock().take() {
+            dev.context().adopt(algs);
+        }
     }
 
     fn dellink(dev: &LinkDevice<Self>, queue: &mut UnregisterQueue<'_>) {
@@ -100,34 +267,16 @@ impl Link for Ipsecsim {
         Ok(())
     }
 
-    fn start_xmit(dev: &LinkDevice<Self>, mut skb: SkBuff) {
+    fn start_xmit(dev: &LinkDevice<Self>, skb: SkBuff) {
         let data = dev.data();
         let Some(peer) = data.peer.get() else {
             data.tx.drop_one();
             return;
         };
-        if offload::xmit(dev, &mut skb, &data.ipsec).is_err() {
-            data.tx.drop_one();
-            return;
-        }
-        let len = skb.len();
-        let Ok(mut skb) = skb.forward_prepare(peer) else {
-            data.tx.drop_one();
-            return;
-        };
-        data.tx.pass(len);
-        let Some(peer) = LinkDevice::<Self>::try_from_device(peer) else {
-            return;
-        };
-        let peer_data = peer.data();
-        if let RxVerdict::Drop = offload::receive(peer, &mut skb, &peer_data.ipsec) {
-            peer_data.rx.drop_one();
-            return;
-        }
-        if skb.netif_rx().is_ok() {
-            peer_data.rx.pass(len);
-        } else {
-            peer_data.rx.drop_one();
+        match offload::xmit(dev, peer, skb) {
+            TxVerdict::Plain(skb) => deliver(dev, peer, skb),
+            TxVerdict::Queued => {}
+            TxVerdict::Dropped => data.tx.drop_one(),
         }
     }
 

@@ -1,0 +1,427 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The device's crypto engine: one queue of requests from the device's own
+//! inline path and from crypto API users, processed by a worker at the
+//! configured rate, with faults injected on demand.
+//!
+//! The arithmetic (admission, rate, faults) is in `ipsecsim-core`'s
+//! `engine` module; this file holds the requests and runs them.
+
+use crate::engine_alg::EngineAlg;
+use crate::ipsecsim_core::engine::{
+    Admit, Faults, Occupancy, RateClock, RingIndex, DEFAULT_DEPTH, DEFAULT_RATE, MAX_DEPTH,
+    RING_SLOTS,
+};
+use crate::kernel_ext::{
+    crypto::aead_alg::AeadRequest,
+    sync_ext::{with_bh_disabled, SpinLockBh},
+    workqueue_ext::{now_ns, sleep_us, DelayedWork, DelayedWorkItem},
+};
+use crate::new_spinlock_bh;
+use crate::offload::{RxJob, TxJob};
+use core::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
+use kernel::{
+    alloc::{flags::GFP_KERNEL, KVVec},
+    prelude::*,
+    sync::Arc,
+};
+
+/// Default rate of new engines in bytes per second (module parameter
+/// `engine_rate`, set by the module's C part at load time).
+#[no_mangle]
+pub(crate) static ipsecsim_param_engine_rate: AtomicU64 = AtomicU64::new(DEFAULT_RATE);
+
+/// Default queue depth of new engines (module parameter `engine_depth`).
+#[no_mangle]
+pub(crate) static ipsecsim_param_engine_depth: AtomicU32 = AtomicU32::new(DEFAULT_DEPTH);
+
+/// Requests the worker runs before it yields the CPU by requeueing itself.
+const BATCH: u32 = 64;
+
+/// The engine sleeps when it is ahead of its schedule by more than this.
+const SLEEP_AHEAD_NS: u64 = 200_000;
+
+/// Longest single sleep while stalled, so shutdown is noticed soon.
+const STALL_SLICE_US: u64 = 10_000;
+
+/// Who asked for the work; completed bytes are counted per origin.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Origin {
+    /// The device's own inline transmit path.
+    InlineTx = 0,
+    /// The device's own inline receive path.
+    InlineRx = 1,
+    /// A crypto API user (another driver, AF_ALG, the self-tests).
+    External = 2,
+}
+
+/// One request in the queue.
+pub(crate) enum Job {
+    /// Encrypt a packet the device transmits.
+    Tx(TxJob),
+    /// Decrypt a packet the device received.
+    Rx(RxJob),
+    /// A crypto API request.
+    External(AeadRequest<EngineAlg>),
+}
+
+impl Job {
+    fn origin(&self) -> Origin {
+        match self {
+            Job::Tx(_) => Origin::InlineTx,
+            Job::Rx(_) => Origin::InlineRx,
+            Job::External(_) => Origin::External,
+        }
+    }
+
+    fn bytes(&self) -> u64 {
+        match self {
+            Job::Tx(job) => u64::from(job.bytes()),
+            Job::Rx(job) => u64::from(job.bytes()),
+            Job::External(req) => req.work_bytes() as u64,
+        }
+    }
+
+    /// Does the crypto; returns whether it succeeded.
+    fn run(&mut self) -> Result {
+        match self {
+            Job::Tx(job) => job.run(),
+            Job::Rx(job) => job.run(),
+            Job::External(req) => crate::engine_alg::run(req),
+        }
+    }
+
+    /// Hands the result back to the submitter, as a NIC's completion
+    /// interrupt would: with bottom halves disabled.
+    fn finish(self, result: Result) {
+        match self {
+            Job::Tx(job) => with_bh_disabled(|| job.finish(result)),
+            Job::Rx(job) => with_bh_disabled(|| job.finish(result)),
+            Job::External(req) => req.complete(result),
+        }
+    }
+}
+
+/// A queued job and whether its submitter was told it is backlogged.
+struct Slot {
+    job: Job,
+    backlogged: bool,
+}
+
+/// What the lock protects.
+struct Queue {
+    slots: KVVec<Option<Slot>>,
+    ring: RingIndex,
+    occupancy: Occupancy,
+    clock: RateClock,
+    faults: Faults,
+    /// The worker is scheduled or running.
+    running: bool,
+    /// The device is going away: no new work.
+    shut_down: bool,
+}
+
+impl Queue {
+    fn pop(&mut self) -> Option<Slot> {
+        let index = self.ring.pop()?;
+        self.slots.get_mut(index).and_then(Option::take)
+    }
+}
+
+/// Counters of the engine (sysfs and `ethtool -S`).
+#[derive(Default)]
+pub(crate) struct EngineStats {
+    /// Requests completed successfully, per [`Origin`].
+    pub(crate) completed: [AtomicU64; 3],
+    /// Bytes of those requests, per [`Origin`].
+    pub(crate) completed_bytes: [AtomicU64; 3],
+    /// Requests completed with an error (crypto failure, injected fault,
+    /// shutdown).
+    pub(crate) errors: AtomicU64,
+    /// Of those, failed on purpose by fault injection.
+    pub(crate) injected: AtomicU64,
+    /// Requests refused because the queue was full.
+    pub(crate) rejected: AtomicU64,
+}
+
+/// A snapshot of the queue.
+pub(crate) struct Load {
+    /// Requests queued or running.
+    pub(crate) in_flight: u32,
+    /// Their bytes.
+    pub(crate) queued_bytes: u64,
+}
+
+/// The crypto engine of one ipsecsim device.
+#[pin_data]
+pub(crate) struct Engine {
+    /// Number in the engine's name, unique while the module is loaded.
+    id: u32,
+    /// Bytes per second (0: unlimited).
+    rate: AtomicU64,
+    /// Queue depth.
+    depth: AtomicU32,
+    pub(crate) stats: EngineStats,
+    #[pin]
+    queue: SpinLockBh<Queue>,
+    #[pin]
+    work: DelayedWork<Engine>,
+}
+
+crate::impl_has_delayed_work!(Engine, work);
+
+/// Why a submission was refused.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Refused {
+    /// The queue is full.
+    Full,
+    /// The engine is shutting down.
+    Gone,
+}
+
+impl Refused {
+    pub(crate) fn errno(&self) -> Error {
+        match self {
+            Refused::Full => ENOSPC,
+            Refused::Gone => ENODEV,
+        }
+    }
+}
+
+impl Engine {
+    /// A new engine with the module's default rate and depth. May sleep.
+    pub(crate) fn new(id: u32) -> Result<Arc<Self>> {
+        let mut slots = KVVec::with_capacity(RING_SLOTS as usize, GFP_KERNEL)?;
+        for _ in 0..RING_SLOTS {
+            slots.push(None, GFP_KERNEL)?;
+        }
+        let depth = ipsecsim_param_engine_depth
+            .load(Relaxed)
+            .clamp(1, MAX_DEPTH);
+        Arc::pin_init(
+            pin_init!(Self {
+                id,
+                rate: AtomicU64::new(ipsecsim_param_engine_rate.load(Relaxed)),
+                depth: AtomicU32::new(depth),
+                stats: EngineStats::default(),
+                queue <- new_spinlock_bh!(Queue {
+                    slots,
+                    ring: RingIndex::new(RING_SLOTS),
+                    occupancy: Occupancy::default(),
+                    clock: RateClock::default(),
+                    faults: Faults::default(),
+                    running: false,
+                    shut_down: false,
+                }, "ipsecsim_engine"),
+                work <- DelayedWork::new(),
+            }),
+            GFP_KERNEL,
+        )
+    }
+
+    /// The engine's number (its name is `ipsecsim-engine-<id>`).
+    pub(crate) fn id(&self) -> u32 {
+        self.id
+    }
+
+    /// Bytes per second, 0 for unlimited.
+    pub(crate) fn rate(&self) -> u64 {
+        self.rate.load(Relaxed)
+    }
+
+    pub(crate) fn set_rate(&self, rate: u64) {
+        self.rate.store(rate, Relaxed);
+    }
+
+    pub(crate) fn depth(&self) -> u32 {
+        self.depth.load(Relaxed)
+    }
+
+    /// Sets the queue depth (1..=MAX_DEPTH); queued requests stay.
+    pub(crate) fn set_depth(&self, depth: u32) -> Result {
+        if !(1..=MAX_DEPTH).contains(&depth) {
+            return Err(EINVAL);
+        }
+        self.depth.store(depth, Relaxed);
+        Ok(())
+    }
+
+    pub(crate) fn load(&self) -> Load {
+        let q = self.queue.lock();
+        Load {
+            in_flight: q.occupancy.queued(),
+            queued_bytes: q.occupancy.bytes(),
+        }
+    }
+
+    /// Fault injection: fails the next `n` requests.
+    pub(crate) fn fail_next(&self, n: u32) {
+        self.queue.lock().faults.fail_next = n;
+    }
+
+    pub(crate) fn faults(&self) -> Faults {
+        self.queue.lock().faults
+    }
+
+    /// Fault injection: fails `percent` of the requests at random.
+    pub(crate) fn fail_percent(&self, percent: u8) -> Result {
+        if percent > 100 {
+            return Err(EINVAL);
+        }
+        self.queue.lock().faults.fail_percent = percent;
+        Ok(())
+    }
+
+    /// Fault injection: takes no request for `ms` milliseconds from now (0
+    /// ends a stall).
+    pub(crate) fn stall(&self, ms: u32) {
+        let now = now_ns();
+        self.queue
+            .lock()
+            .faults
+            .stall(now, u64::from(ms) * 1_000_000);
+        // The worker sleeps in slices and notices the change.
+    }
+
+    /// Milliseconds left of an injected stall.
+    pub(crate) fn stall_remaining_ms(&self) -> u64 {
+        let now = now_ns();
+        self.queue
+            .lock()
+            .faults
+            .stalled_for(now)
+            .map_or(0, |ns| ns.div_ceil(1_000_000))
+    }
+
+    /// Queues the work `item` of `bytes`, wrapped by `wrap` once admitted;
+    /// a refused item is handed back untouched.
+    pub(crate) fn submit<I>(
+        &self,
+        item: I,
+        bytes: u64,
+        may_backlog: bool,
+        wrap: impl FnOnce(I) -> Job,
+    ) -> core::result::Result<Admit, (Refused, I)> {
+        let depth = self.depth();
+        let mut q = self.queue.lock();
+        if q.shut_down {
+            drop(q);
+            self.stats.rejected.fetch_add(1, Relaxed);
+            return Err((Refused::Gone, item));
+        }
+        let admit = q.occupancy.admit(depth, bytes, may_backlog);
+        let slot = match admit {
+            Admit::Full => None,
+            _ => q.ring.push(),
+        };
+        let Some(entry) = slot.and_then(|slot| q.slots.get_mut(slot)) else {
+            if admit != Admit::Full {
+                q.occupancy.release(bytes);
+            }
+            drop(q);
+            self.stats.rejected.fetch_add(1, Relaxed);
+            return Err((Refused::Full, item));
+        };
+        *entry = Some(Slot {
+            job: wrap(item),
+            backlogged: admit == Admit::Backlogged,
+        });
+        let start = !q.running;
+        q.running = true;
+        drop(q);
+        if start {
+            self.work.schedule_unbound(0);
+        }
+        Ok(admit)
+    }
+
+    /// Stops the engine: fails every queued request with `-ENODEV` and
+    /// waits for the worker. No request is accepted afterwards. May sleep.
+    pub(crate) fn shutdown(&self) {
+        loop {
+            let slot = {
+                let mut q = self.queue.lock();
+                q.shut_down = true;
+                q.pop()
+            };
+            let Some(slot) = slot else { break };
+            self.retire(slot.job, Err(ENODEV));
+        }
+        self.work.cancel_sync();
+        // A worker that was running saw `shut_down` or an empty queue; a
+        // request it had taken is finished by it before cancel returns.
+        let mut q = self.queue.lock();
+        q.running = false;
+    }
+
+    /// Counts and finishes a job that left the queue.
+    fn retire(&self, job: Job, result: Result) {
+        let origin = job.origin() as usize;
+        let bytes = job.bytes();
+        match result {
+            Ok(()) => {
+                self.stats.completed[origin].fetch_add(1, Relaxed);
+                self.stats.completed_bytes[origin].fetch_add(bytes, Relaxed);
+            }
+            Err(_) => {
+                self.stats.errors.fetch_add(1, Relaxed);
+            }
+        }
+        job.finish(result);
+        self.queue.lock().occupancy.release(bytes);
+    }
+
+    /// Runs the queue until it is empty, stalled work aside.
+    fn drain(&self) {
+        for _ in 0..BATCH {
+            let now = now_ns();
+            let (slot, fail, rate) = {
+                let mut q = self.queue.lock();
+                if q.shut_down {
+                    q.running = false;
+                    return;
+                }
+                if let Some(wait) = q.faults.stalled_for(now) {
+                    drop(q);
+                    sleep_us((wait / 1000).clamp(1, STALL_SLICE_US));
+                    continue;
+                }
+                let Some(slot) = q.pop() else {
+                    q.running = false;
+                    return;
+                };
+                let fail = q.faults.next_fails();
+                (slot, fail, self.rate())
+            };
+            let Slot {
+                mut job,
+                backlogged,
+            } = slot;
+            if backlogged {
+                if let Job::External(req) = &job {
+                    req.notify_started();
+                }
+            }
+            let result = if fail {
+                self.stats.injected.fetch_add(1, Relaxed);
+                Err(EIO)
+            } else {
+                job.run()
+            };
+            let done_at = self.queue.lock().clock.charge(now, rate, job.bytes());
+            let now = now_ns();
+            if done_at > now + SLEEP_AHEAD_NS {
+                sleep_us((done_at - now) / 1000);
+            }
+            self.retire(job, result);
+        }
+        // Long queue: let others run, then continue.
+        self.work.schedule_unbound(0);
+    }
+}
+
+impl DelayedWorkItem for Engine {
+    fn run(&self) {
+        self.drain();
+    }
+}
