@@ -1,0 +1,156 @@
+#!/usr/bin/env bash
+# The ipsecsim crypto engine: registered in the crypto API per device (self-
+# tested, low priority, discoverable), used by name through AF_ALG with a
+# known vector, rate and queue settings, fault injection with counted errors
+# and recovery, carrier loss with a working engine, device deletion while a
+# crypto API user holds a transform.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/ipsecsim-lib.sh"
+trap sim_cleanup EXIT
+
+AFALG="python3 $(cd "$(dirname "$0")/../.." && pwd)/tools/afalg-aead.py"
+SYS=/sys/class/net/sim0/ipsecsim
+
+ok "set up the pair in two namespaces" sim_setup
+
+# Everything below runs in namespace A, where sim0 and its sysfs live.
+inA() { ip netns exec $A "$@"; }
+sysr() { inA cat "$SYS/$1"; }
+sysw() { inA bash -c "echo $2 > $SYS/$1"; }
+
+ENGINE=$(sysr engine)
+DRV="$ENGINE-rfc4106-gcm-aes"
+GCM_DRV="$ENGINE-gcm-aes"
+
+# poll SECONDS CMD...: until CMD succeeds.
+poll() {
+	local deadline=$((SECONDS + $1)); shift
+	until "$@" >/dev/null 2>&1; do
+		[ "$SECONDS" -lt "$deadline" ] || return 1
+		sleep 0.1
+	done
+}
+
+# crypto_entry DRIVER FIELD: a field of DRIVER's /proc/crypto entry.
+crypto_entry() {
+	awk -v d="$1" -v f="$2" '
+		BEGIN { RS = ""; FS = "\n" }
+		{
+			delete e
+			for (i = 1; i <= NF; i++) {
+				split($i, kv, / *: /)
+				e[kv[1]] = kv[2]
+			}
+			if (e["driver"] == d) { print e[f]; exit }
+		}' /proc/crypto
+}
+
+ok "engine is named ipsecsim-engine-N" grep -qxE 'ipsecsim-engine-[0-9]+' <<< "$ENGINE"
+ok "sysfs lists both driver names" test "$(sysr engine_drivers | tr '\n' ' ')" = "$DRV $GCM_DRV "
+ok "ethtool -i bus-info names the engine" grep -qx "bus-info: $ENGINE" <<< "$(inA ethtool -i sim0)"
+ok "peer has its own engine" test "$(ip netns exec $B cat /sys/class/net/sim1/ipsecsim/engine)" != "$ENGINE"
+both_tested() { [ "$(crypto_entry $DRV selftest)" = passed ] && [ "$(crypto_entry $GCM_DRV selftest)" = passed ]; }
+ok "self-tests passed (/proc/crypto)" poll 20 both_tested
+ok "self-tests passed (sysfs)" test "$(sysr engine_selftest)" = passed
+ok "registered as async" test "$(crypto_entry $DRV async)" = yes
+ok "registered as rfc4106(gcm(aes))" test "$(crypto_entry $DRV name)" = 'rfc4106(gcm(aes))'
+below_best() {
+	local ours best
+	ours=$(crypto_entry $DRV priority)
+	best=$(awk '/^name/ { n = $3 } /^priority/ && n == "rfc4106(gcm(aes))" { print $3 }' /proc/crypto | sort -n | tail -1)
+	echo "ours=$ours best=$best"
+	[ "$ours" -lt "$best" ]
+}
+ok "priority below the host's implementation" below_best
+
+ext0=$(sysr engine_external_bytes)
+ok "RFC 4106 vector through the engine by driver name, wrong tag rejected" $AFALG vector "$DRV"
+ok "the engine did that work" test "$(sysr engine_external_bytes)" -gt "$ext0"
+ext1=$(sysr engine_external_bytes)
+ok "the algorithm name picks the host implementation" $AFALG vector 'rfc4106(gcm(aes))'
+ok "not the engine" test "$(sysr engine_external_bytes)" = "$ext1"
+ok "ethtool -S counts external requests" test "$(stat sim0 $A engine_external_requests)" -ge 3
+
+# Bad input: an error, nothing changed.
+rate0=$(sysr engine_rate) depth0=$(sysr engine_depth)
+fails_with "depth 0 refused" "Invalid argument" sysw engine_depth 0
+fails_with "depth above 1024 refused" "Invalid argument" sysw engine_depth 5000
+fails_with "rate not a number refused" "Invalid argument" sysw engine_rate fast
+fails_with "101 percent refused" "Invalid argument" sysw fault_fail_percent 101
+fails_with "carrier 2 refused" "Invalid argument" sysw carrier 2
+fails_with "read-only file" "Permission denied" sysw engine_in_flight 3
+ok "settings unchanged" test "$(sysr engine_rate)/$(sysr engine_depth)" = "$rate0/$depth0"
+ok "depth settable" sysw engine_depth 64
+ok "depth reads back" test "$(sysr engine_depth)" = 64
+
+# Fault injection: fail N, fail a percentage, stall.
+err0=$(sysr engine_errors)
+ok "fail the next 2 requests" sysw fault_fail_next 2
+ok "first request fails with EIO" grep -qx EIO <<< "$($AFALG once "$DRV")"
+ok "second request fails with EIO" grep -qx EIO <<< "$($AFALG once "$DRV")"
+ok "third request succeeds" $AFALG once "$DRV"
+ok "errors counted" test "$(sysr engine_errors)" = $((err0 + 2))
+ok "injections counted" test "$(sysr fault_injected)" -ge 2
+ok "fail 100 percent" sysw fault_fail_percent 100
+ok "request fails" grep -qx EIO <<< "$($AFALG once "$DRV")"
+ok "fail 0 percent" sysw fault_fail_percent 0
+ok "requests work again" $AFALG once "$DRV"
+ok "stall 1500 ms" sysw fault_stall_ms 1500
+ok "stall remaining is reported" test "$(sysr fault_stall_ms)" -gt 0
+stalled_request() {
+	local s e
+	s=$(date +%s%N)
+	$AFALG once "$DRV" || return 1
+	e=$(date +%s%N)
+	echo "$(( (e - s) / 1000000 )) ms"
+	[ $(( (e - s) / 1000000 )) -ge 1000 ]
+}
+ok "a request waits out the stall" stalled_request
+
+# Inline traffic through the engine, then faults on it.
+ok "offloaded SAs" sim_sas 4 transport $KEY128 no no
+tx0=$(stat sim0 $A engine_tx_requests)
+ok "ping over the offloaded SA" sim_ping $A 192.0.2.2 3
+ok "inline TX went through the engine" test "$(stat sim0 $A engine_tx_requests)" -gt "$tx0"
+ok "inline RX went through the engine" test "$(sysr engine_rx_bytes)" -gt 0
+txerr0=$(stat sim0 $A ipsec_tx_errors)
+ok "fail 100 percent of the engine's work" sysw fault_fail_percent 100
+ok "ping fails while the engine fails" bash -c "! ip netns exec $A ping -c 3 -i 0.2 -W 1 192.0.2.2"
+ok "failed packets counted as TX errors (never sent in clear)" test "$(stat sim0 $A ipsec_tx_errors)" -gt "$txerr0"
+ok "stop failing" sysw fault_fail_percent 0
+ok "device recovers" sim_ping $A 192.0.2.2 3
+
+# Carrier loss: the link goes down, the engine keeps serving.
+ok "pull the cable" sysw carrier 0
+ok "no carrier on sim0" test "$(inA cat /sys/class/net/sim0/carrier)" = 0
+ok "no carrier on the peer" test "$(ip netns exec $B cat /sys/class/net/sim1/carrier)" = 0
+ok "ip shows NO-CARRIER" grep -q NO-CARRIER <<< "$(ip -n $A link show sim0)"
+ok "engine still works without carrier" $AFALG vector "$DRV"
+ok "plug the cable back" sysw carrier 1
+ok "carrier is back" test "$(inA cat /sys/class/net/sim0/carrier)" = 1
+ok "traffic again" sim_ping $A 192.0.2.2 3
+
+# Rate: a request's time follows the configured capacity (the benchmark,
+# tools/bench-engine.sh, measures it precisely).
+ok "rate 1 MB/s" sysw engine_rate 1000000
+about_1mbs() {
+	local out rate
+	out=$($AFALG bench "$DRV" 1.5 65536) || return 1
+	echo "$out"
+	rate=${out##* }
+	[ "$rate" -gt 700000 ] && [ "$rate" -lt 1300000 ]
+}
+ok "measured within 30% of 1 MB/s" about_1mbs
+ok "unlimited again" sysw engine_rate 0
+
+# Deleting the device while a crypto API user holds a transform: the
+# algorithms stay until the user lets go, then disappear; no warning.
+$AFALG hold "$DRV" 6 > /tmp/hold.out 2>&1 &
+holder=$!
+ok "hold a transform of the engine" poll 30 grep -q holding /tmp/hold.out
+ok "delete the pair while held" ip -n $A link del sim0
+ok "algorithms still registered while held" grep -q "driver       : $DRV" /proc/crypto
+wait $holder
+ok "a new pair (sweeps released algorithms)" sim_setup
+ok "released algorithms are gone" bash -c "! grep -q 'driver       : $DRV\$' /proc/crypto"
+tap_done

@@ -1,0 +1,127 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""AEAD requests through AF_ALG, for testing and benchmarking crypto API
+drivers such as the ipsecsim engines.
+
+  afalg-aead.py vector DRIVER        RFC 4106 vector (testmgr.h
+                                     aes_gcm_rfc4106_tv_template[1]): encrypt,
+                                     decrypt, wrong tag; exit 0 if all as
+                                     expected
+  afalg-aead.py once DRIVER          one encryption; prints ok or the errno name
+  afalg-aead.py bench DRIVER SECS SIZE
+                                     encrypts SIZE-byte requests for SECS
+                                     seconds; prints "<bytes> <seconds> <B/s>"
+  afalg-aead.py hold DRIVER SECS     keeps a transform of DRIVER for SECS
+                                     seconds (prints "holding" first)
+
+DRIVER is an algorithm or driver name of rfc4106(gcm(aes)).
+"""
+
+import errno
+import os
+import socket
+import sys
+import time
+
+KEY = bytes.fromhex("feffe9928665731c6d6a8f9467308308" "00000000")
+IV = bytes.fromhex("0000000000000001")
+# rfc4106: the associated data ends with the IV (as in ESP).
+ASSOC = bytes(8) + IV
+PLAIN = bytes(16)
+CIPHER = bytes.fromhex(
+    "c00d8b420f8f341888b1c5bcc5b6d628" "6a9ddf115efe5e9d2f704492f7f2e3ef"
+)
+TAG_LEN = 16
+
+
+def transform(driver):
+    alg = socket.socket(socket.AF_ALG, socket.SOCK_SEQPACKET, 0)
+    alg.bind(("aead", driver))
+    alg.setsockopt(socket.SOL_ALG, socket.ALG_SET_KEY, KEY)
+    alg.setsockopt(socket.SOL_ALG, socket.ALG_SET_AEAD_AUTHSIZE, None, TAG_LEN)
+    return alg
+
+
+def crypt(alg, op, assoc, text, out_len):
+    conn, _ = alg.accept()
+    try:
+        conn.sendmsg_afalg([assoc + text], op=op, iv=IV, assoclen=len(assoc))
+        return conn.recv(len(assoc) + out_len)
+    finally:
+        conn.close()
+
+
+def encrypt(alg, text):
+    return crypt(alg, socket.ALG_OP_ENCRYPT, ASSOC, text, len(text) + TAG_LEN)[len(ASSOC):]
+
+
+def decrypt(alg, sealed):
+    return crypt(alg, socket.ALG_OP_DECRYPT, ASSOC, sealed, len(sealed) - TAG_LEN)[len(ASSOC):]
+
+
+def vector(driver):
+    alg = transform(driver)
+    good = True
+    out = encrypt(alg, PLAIN)
+    print("encrypt:", "expected" if out == CIPHER else "WRONG " + out.hex())
+    good &= out == CIPHER
+    out = decrypt(alg, CIPHER)
+    print("decrypt:", "expected" if out == PLAIN else "WRONG " + out.hex())
+    good &= out == PLAIN
+    bad = bytearray(CIPHER)
+    bad[-1] ^= 1
+    try:
+        decrypt(alg, bytes(bad))
+        print("wrong tag: ACCEPTED")
+        good = False
+    except OSError as e:
+        print("wrong tag:", errno.errorcode.get(e.errno, e.errno))
+        good &= e.errno == errno.EBADMSG
+    return 0 if good else 1
+
+
+def once(driver):
+    try:
+        out = encrypt(transform(driver), PLAIN)
+        print("ok" if out == CIPHER else "wrong")
+        return 0 if out == CIPHER else 1
+    except OSError as e:
+        print(errno.errorcode.get(e.errno, e.errno))
+        return 1
+
+
+def bench(driver, secs, size):
+    alg = transform(driver)
+    text = os.urandom(size)
+    done = 0
+    start = time.monotonic()
+    while (elapsed := time.monotonic() - start) < secs:
+        encrypt(alg, text)
+        done += len(ASSOC) + size
+    print(f"{done} {elapsed:.3f} {done / elapsed:.0f}")
+    return 0
+
+
+def hold(driver, secs):
+    alg = transform(driver)
+    print("holding", flush=True)
+    time.sleep(secs)
+    alg.close()
+    return 0
+
+
+def main(argv):
+    if len(argv) >= 3 and argv[1] == "vector":
+        return vector(argv[2])
+    if len(argv) >= 3 and argv[1] == "once":
+        return once(argv[2])
+    if len(argv) >= 5 and argv[1] == "bench":
+        return bench(argv[2], float(argv[3]), int(argv[4]))
+    if len(argv) >= 4 and argv[1] == "hold":
+        return hold(argv[2], float(argv[3]))
+    print(__doc__, file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
