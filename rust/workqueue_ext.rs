@@ -125,10 +125,11 @@ pub fn now_ns() -> u64 {
     unsafe { bindings::hbond_helper_now_ns() }
 }
 
-/// Sleeps for `usecs` microseconds (process context only).
+/// Sleeps for `usecs` microseconds, at most 50 µs more (process context
+/// only).
 pub fn sleep_us(usecs: u64) {
     // SAFETY: Sleeping is allowed in process context, which callers are in.
-    unsafe { bindings::hbond_helper_fsleep_us(usecs as kernel::ffi::c_ulong) }
+    unsafe { bindings::hbond_helper_sleep_us(usecs as kernel::ffi::c_ulong) }
 }
 
 /// Milliseconds of a monotonic clock.

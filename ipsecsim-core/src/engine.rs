@@ -23,9 +23,9 @@ pub const DEFAULT_DEPTH: u32 = 256;
 const NSEC_PER_SEC: u64 = 1_000_000_000;
 
 /// How long the engine may lag behind its schedule and catch up (the burst
-/// of a token bucket): absorbs the worker's wake-up latency, so the long-run
-/// rate is the configured one.
-pub const CATCH_UP_NS: u64 = 2_000_000;
+/// of a token bucket): absorbs the worker's wake-up latency on a busy host,
+/// so the long-run rate is the configured one.
+pub const CATCH_UP_NS: u64 = 5_000_000;
 
 /// The engine's clock: when the work accepted so far is done, at the
 /// configured rate.

@@ -432,9 +432,10 @@ u64 hbond_helper_now_ns(void)
 	return ktime_get_ns();
 }
 
-void hbond_helper_fsleep_us(unsigned long usecs)
+/* An hrtimer sleep with little slack: fsleep() may sleep twice as long. */
+void hbond_helper_sleep_us(unsigned long usecs)
 {
-	fsleep(usecs);
+	usleep_range(usecs, usecs + 50);
 }
 
 bool hbond_helper_queue_delayed_work_unbound(struct delayed_work *dw, unsigned int delay_ms)

@@ -88,7 +88,7 @@ void hbond_helper_spin_unlock_bh(spinlock_t *lock);
 void hbond_helper_local_bh_disable(void);
 void hbond_helper_local_bh_enable(void);
 u64 hbond_helper_now_ns(void);
-void hbond_helper_fsleep_us(unsigned long usecs);
+void hbond_helper_sleep_us(unsigned long usecs);
 bool hbond_helper_queue_delayed_work_unbound(struct delayed_work *dw, unsigned int delay_ms);
 
 int hbond_helper_skb_linearize_cow(struct sk_buff *skb);

@@ -135,7 +135,7 @@ ok "traffic again" sim_ping $A 192.0.2.2 3
 ok "rate 1 MB/s" sysw engine_rate 1000000
 about_1mbs() {
 	local out rate
-	out=$($AFALG bench "$DRV" 1.5 65536) || return 1
+	out=$($AFALG bench "$DRV" 2 16384 4) || return 1
 	echo "$out"
 	rate=${out##* }
 	[ "$rate" -gt 700000 ] && [ "$rate" -lt 1300000 ]
