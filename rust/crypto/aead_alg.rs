@@ -462,9 +462,11 @@ impl<T: AeadDriver> Registration<T> {
             dir,
             _driver: PhantomData,
         };
-        // SAFETY: The transform is live while its request is.
-        let ctx =
-            unsafe { &*Self::tfm_ctx(bindings::hbond_helper_crypto_aead_reqtfm(req.as_ptr())) };
+        // SAFETY: The request is valid (see above).
+        let tfm = unsafe { bindings::hbond_helper_crypto_aead_reqtfm(req.as_ptr()) };
+        // SAFETY: The transform is one of our algorithm, live while its
+        // request is.
+        let ctx: &T::Tfm = unsafe { Self::tfm_ctx(tfm) };
         match T::submit(ctx, request) {
             Ok(Accepted::InProgress) => errno::einprogress().to_errno(),
             Ok(Accepted::Backlogged) => code::EBUSY.to_errno(),
