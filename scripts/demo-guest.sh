@@ -55,6 +55,23 @@ ping_peer
 team
 echo "== team counters"
 ip -n $H -j -s link show hb0 | jq -r '.[0].stats64 | "  hb0\t tx \(.tx.packets) pkts \(.tx.bytes) B\t rx \(.rx.packets) pkts \(.rx.bytes) B"'
+sys=/sys/class/net/sim0/ipsecsim
+engine=$(ip netns exec $H cat $sys/engine)
+echo "== crypto engine of sim0: $engine (also: ethtool -i sim0 -> bus-info)"
+ip netns exec $H cat $sys/engine_drivers | sed 's/^/  crypto API driver: /'
+for drv in $(ip netns exec $H cat $sys/engine_drivers); do
+	for _ in $(seq 100); do
+		awk -v d="$drv" '$1 == "driver" && $3 == d { f = 1 } f && $1 == "selftest" { print $3; exit }' /proc/crypto | grep -q passed && break
+		sleep 0.1
+	done
+	awk -v d="$drv" '$1 == "driver" && $3 == d { f = 1 } f && $1 == "selftest" { print "  " d ": crypto manager self-test " $3; exit }' /proc/crypto
+done
+echo "  capacity $(ip netns exec $H cat $sys/engine_rate) B/s, queue depth $(ip netns exec $H cat $sys/engine_depth)"
+echo "== RFC 4106 test vector through $engine (AF_ALG, by driver name)"
+python3 "$(dirname "$0")/../tools/afalg-aead.py" vector "$engine-rfc4106-gcm-aes" | sed 's/^/  /'
+echo "== engine counters (ethtool -S sim0)"
+ip netns exec $H ethtool -S sim0 | grep -E 'engine_(external|tx|rx)_(requests|bytes)|engine_errors' | sed 's/^ */  /'
 echo
 echo "IPsec through the team and engine sharing arrive with the next issues;"
-echo "ipsecsim's inline ESP offload is exercised by tests/guest/20-ipsecsim-offload.sh."
+echo "ipsecsim's inline ESP offload through its engine is exercised by"
+echo "tests/guest/20-ipsecsim-offload.sh and 22-ipsecsim-engine.sh."
