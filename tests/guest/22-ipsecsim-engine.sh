@@ -151,6 +151,31 @@ ok "hold a transform of the engine" poll 30 grep -q holding /tmp/hold.out
 ok "delete the pair while held" ip -n $A link del sim0
 ok "algorithms still registered while held" grep -q "driver       : $DRV" /proc/crypto
 wait $holder
-ok "a new pair (sweeps released algorithms)" sim_setup
-ok "released algorithms are gone" bash -c "! grep -q 'driver       : $DRV\$' /proc/crypto"
+gone() { ! grep -q "driver       : $DRV\$" /proc/crypto; }
+ok "released algorithms are unregistered within 3 s" poll 3 gone
+
+# Module parameters set the defaults of new engines.
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+sim_cleanup
+ok "unload ipsecsim" rmmod ipsecsim
+ok "load with engine_rate and engine_depth" insmod "$TOP/ipsecsim.ko" engine_rate=3000000 engine_depth=32
+ok "parameters visible" test "$(cat /sys/module/ipsecsim/parameters/engine_rate)/$(cat /sys/module/ipsecsim/parameters/engine_depth)" = 3000000/32
+ok "pair for the parameters" sim_setup
+ok "new engine has the module's defaults" test "$(sysr engine_rate)/$(sysr engine_depth)" = 3000000/32
+sim_cleanup
+ok "reload with defaults" bash -c "rmmod ipsecsim && insmod '$TOP/ipsecsim.ko'"
+ok "default rate is 1 Gbit/s" test "$(cat /sys/module/ipsecsim/parameters/engine_rate)" = 125000000
+
+# Deleting pairs while the crypto manager still tests their engines: the
+# tests must not fail (they would WARN), and the algorithms go afterwards.
+churn() {
+	local i
+	for i in 1 2 3 4 5; do
+		ip link add simq type ipsecsim && ip link del simq || return 1
+	done
+}
+ok "create and delete pairs at once, 5 times" churn
+no_engines() { ! grep -q 'driver       : ipsecsim-engine' /proc/crypto; }
+ok "all their algorithms unregistered within 5 s" poll 5 no_engines
+ok "no self-test failed" bash -c "! dmesg | grep -q 'alg: self-tests for .*ipsecsim'"
 tap_done

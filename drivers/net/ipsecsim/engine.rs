@@ -66,6 +66,10 @@ pub(crate) enum Job {
 }
 
 impl Job {
+    fn is_inline(&self) -> bool {
+        !matches!(self, Job::External(_))
+    }
+
     fn origin(&self) -> Origin {
         match self {
             Job::Tx(_) => Origin::InlineTx,
@@ -117,7 +121,9 @@ struct Queue {
     faults: Faults,
     /// The worker is scheduled or running.
     running: bool,
-    /// The device is going away: no new work.
+    /// The device went away: no more inline work.
+    inline_closed: bool,
+    /// The engine stopped: no new work.
     shut_down: bool,
 }
 
@@ -211,6 +217,7 @@ impl Engine {
                     clock: RateClock::default(),
                     faults: Faults::default(),
                     running: false,
+                    inline_closed: false,
                     shut_down: false,
                 }, "ipsecsim_engine"),
                 work <- DelayedWork::new(),
@@ -299,12 +306,13 @@ impl Engine {
         &self,
         item: I,
         bytes: u64,
+        origin: Origin,
         may_backlog: bool,
         wrap: impl FnOnce(I) -> Job,
     ) -> core::result::Result<Admit, (Refused, I)> {
         let depth = self.depth();
         let mut q = self.queue.lock();
-        if q.shut_down {
+        if q.shut_down || (origin != Origin::External && q.inline_closed) {
             drop(q);
             self.stats.rejected.fetch_add(1, Relaxed);
             return Err((Refused::Gone, item));
@@ -333,6 +341,37 @@ impl Engine {
             self.work.schedule_unbound(0);
         }
         Ok(admit)
+    }
+
+    /// The device goes away: fails its queued inline work with `-ENODEV`
+    /// and takes no more; crypto API users keep being served (their
+    /// algorithms may outlive the device, see `EngineAlgs`).
+    pub(crate) fn detach_inline(&self) {
+        let mut remaining = {
+            let mut q = self.queue.lock();
+            q.inline_closed = true;
+            q.ring.len()
+        };
+        // One pass over the queue: inline work fails, the rest goes back
+        // to the tail in its order.
+        while remaining > 0 {
+            remaining -= 1;
+            let inline = {
+                let mut q = self.queue.lock();
+                match q.pop() {
+                    Some(slot) if !slot.job.is_inline() => {
+                        if let Some(entry) = q.ring.push().and_then(|i| q.slots.get_mut(i)) {
+                            *entry = Some(slot);
+                        }
+                        None
+                    }
+                    other => other,
+                }
+            };
+            if let Some(slot) = inline {
+                self.retire(slot.job, Err(ENODEV));
+            }
+        }
     }
 
     /// Stops the engine: fails every queued request with `-ENODEV` and
@@ -390,6 +429,11 @@ impl Engine {
                     q.running = false;
                     return;
                 };
+                if q.inline_closed && slot.job.is_inline() {
+                    drop(q);
+                    self.retire(slot.job, Err(ENODEV));
+                    continue;
+                }
                 let fail = q.faults.next_fails();
                 (slot, fail, self.rate())
             };

@@ -8,9 +8,8 @@
 //! same algorithm, one transform per engine transform; the engine decides
 //! when a request runs and completes.
 
-use crate::engine::{Engine, Job};
+use crate::engine::{Engine, Job, Origin};
 use crate::ipsecsim_core::engine::Admit;
-use crate::kernel_ext::kvec_ext::VecExt;
 use crate::kernel_ext::{
     crypto::{
         aead::SyncAead,
@@ -18,13 +17,19 @@ use crate::kernel_ext::{
     },
     gfp::Gfp,
 };
+use crate::kernel_ext::{
+    kvec_ext::VecExt,
+    workqueue_ext::{DelayedWork, DelayedWorkItem},
+};
 use core::fmt::Write;
+use core::pin::Pin;
 use kernel::{
     alloc::{flags::GFP_KERNEL, KVec},
-    c_str, fmt,
+    c_str, fmt, new_mutex,
     prelude::*,
     str::{CStr, CString},
     sync::Arc,
+    sync::Mutex,
     ThisModule,
 };
 
@@ -118,7 +123,10 @@ impl AeadDriver for EngineAlg {
     ) -> core::result::Result<Accepted, (Error, AeadRequest<Self>)> {
         let bytes = req.work_bytes() as u64;
         let backlog = req.may_backlog();
-        match tfm.engine.submit(req, bytes, backlog, Job::External) {
+        match tfm
+            .engine
+            .submit(req, bytes, Origin::External, backlog, Job::External)
+        {
             Ok(Admit::Backlogged) => Ok(Accepted::Backlogged),
             Ok(_) => Ok(Accepted::InProgress),
             Err((refused, req)) => Err((refused.errno(), req)),
@@ -145,8 +153,12 @@ pub(crate) fn run(req: &mut AeadRequest<EngineAlg>) -> Result {
     req.write_destination(assoclen, &buf[assoclen..assoclen + out_len])
 }
 
-/// The algorithms of one engine, registered while the device exists.
+/// The algorithms of one engine, registered while the device exists and
+/// afterwards as long as crypto API users hold transforms of them (the
+/// engine serves them until then); the engine stops when the last one is
+/// unregistered.
 pub(crate) struct EngineAlgs {
+    engine: Arc<Engine>,
     regs: KVec<Registration<EngineAlg>>,
 }
 
@@ -179,7 +191,10 @@ impl EngineAlgs {
             let reg = Registration::new(&spec, data, module)?;
             regs.push(reg, GFP_KERNEL)?;
         }
-        Ok(Self { regs })
+        Ok(Self {
+            engine: engine.clone(),
+            regs,
+        })
     }
 
     /// Whether the crypto manager's self-tests of every algorithm passed.
@@ -199,6 +214,87 @@ impl EngineAlgs {
             }
         }
         self.regs = kept;
-        self.regs.is_empty()
+        if self.regs.is_empty() {
+            self.engine.shutdown();
+            return true;
+        }
+        false
+    }
+}
+
+impl Drop for EngineAlgs {
+    fn drop(&mut self) {
+        // Registrations still in use stay registered (and leak, see
+        // `Registration`); the engine keeps serving them then.
+        self.try_unregister();
+    }
+}
+
+/// Algorithms of deleted devices that crypto API users still hold: checked
+/// every second and unregistered once unused.
+#[pin_data(PinnedDrop)]
+pub(crate) struct Orphans {
+    #[pin]
+    list: Mutex<KVec<EngineAlgs>>,
+    #[pin]
+    work: DelayedWork<Orphans>,
+}
+
+crate::impl_has_delayed_work!(Orphans, work);
+
+/// How often orphaned algorithms are checked.
+const SWEEP_MS: u32 = 1000;
+
+impl Orphans {
+    pub(crate) fn new() -> impl PinInit<Self> {
+        pin_init!(Self {
+            list <- new_mutex!(KVec::new()),
+            work <- DelayedWork::new(),
+        })
+    }
+
+    /// Unregisters the algorithms nobody uses any more; returns whether
+    /// none is left.
+    fn sweep(&self) -> bool {
+        let mut list = self.list.lock();
+        let mut i = 0;
+        while i < list.len() {
+            if list[i].try_unregister() {
+                let _ = list.remove_at(i);
+            } else {
+                i += 1;
+            }
+        }
+        list.is_empty()
+    }
+
+    /// Takes the algorithms of a deleted device: unregistered now if
+    /// unused, else kept until they are.
+    pub(crate) fn adopt(&self, mut algs: EngineAlgs) {
+        if algs.try_unregister() {
+            return;
+        }
+        // Without memory, dropping them leaves them registered for good
+        // (see `Registration`): safe, and reported.
+        let _ = self.list.lock().push(algs, GFP_KERNEL);
+        self.work.schedule(SWEEP_MS);
+    }
+}
+
+impl DelayedWorkItem for Orphans {
+    fn run(&self) {
+        if !self.sweep() {
+            self.work.schedule(SWEEP_MS);
+        }
+    }
+}
+
+#[pinned_drop]
+impl PinnedDrop for Orphans {
+    fn drop(self: Pin<&mut Self>) {
+        self.work.cancel_sync();
+        // The module is unloading: no transform of ours exists any more
+        // (each pins the module), so every algorithm can go.
+        self.sweep();
     }
 }

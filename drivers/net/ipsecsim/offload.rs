@@ -5,7 +5,7 @@
 //! go through the device's engine and continue when it completes them.
 
 use crate::counters::IpsecCounters;
-use crate::engine::Job;
+use crate::engine::{Job, Origin};
 use crate::ipsecsim_core::esp;
 use crate::kernel_ext::{
     error as errno,
@@ -152,7 +152,10 @@ pub(crate) fn xmit(dev: &LinkDevice<Ipsecsim>, peer: &Device, skb: SkBuff) -> Tx
         xo_lo,
         xo_hi,
     };
-    match data.engine.submit(job, bytes, false, Job::Tx) {
+    match data
+        .engine
+        .submit(job, bytes, Origin::InlineTx, false, Job::Tx)
+    {
         Ok(_) => TxVerdict::Queued,
         Err(_) => {
             IpsecCounters::bump(&data.ipsec.tx_errors);
@@ -272,7 +275,10 @@ pub(crate) fn receive(dev: &LinkDevice<Ipsecsim>, skb: SkBuff) -> RxVerdict {
         not_ours: false,
         auth_failed: false,
     };
-    match data.engine.submit(job, bytes, false, Job::Rx) {
+    match data
+        .engine
+        .submit(job, bytes, Origin::InlineRx, false, Job::Rx)
+    {
         Ok(_) => RxVerdict::Queued,
         Err(_) => {
             IpsecCounters::bump(&data.ipsec.rx_errors);

@@ -4,9 +4,8 @@
 
 use crate::counters::{Counter, IpsecCounters};
 use crate::engine::Engine;
-use crate::engine_alg::EngineAlgs;
+use crate::engine_alg::{EngineAlgs, Orphans};
 use crate::ethtool::SimEthtool;
-use crate::kernel_ext::kvec_ext::VecExt;
 use crate::kernel_ext::net::{
     device::Rtnl,
     ethtool,
@@ -33,9 +32,8 @@ pub(crate) struct SimContext {
     module: &'static ThisModule,
     sysfs: Pin<KBox<GroupRegistration<SimSysfs>>>,
     next_engine: AtomicU32,
-    /// Algorithms of deleted devices that crypto API users still hold;
-    /// unregistered as soon as they are unused.
-    orphans: Pin<KBox<Mutex<KVec<EngineAlgs>>>>,
+    /// Algorithms of deleted devices that crypto API users still hold.
+    orphans: Pin<KBox<Orphans>>,
 }
 
 impl SimContext {
@@ -44,39 +42,8 @@ impl SimContext {
             module,
             sysfs: GroupRegistration::new()?,
             next_engine: AtomicU32::new(0),
-            orphans: KBox::pin_init(new_mutex!(KVec::new()), GFP_KERNEL)?,
+            orphans: KBox::pin_init(Orphans::new(), GFP_KERNEL)?,
         })
-    }
-
-    /// Unregisters the orphaned algorithms nobody uses any more.
-    fn sweep_orphans(&self) {
-        let mut orphans = self.orphans.lock();
-        let mut i = 0;
-        while i < orphans.len() {
-            if orphans[i].try_unregister() {
-                let _ = orphans.remove_at(i);
-            } else {
-                i += 1;
-            }
-        }
-    }
-
-    /// Keeps `algs` until they are unused.
-    fn adopt(&self, mut algs: EngineAlgs) {
-        if algs.try_unregister() {
-            return;
-        }
-        // Without memory, dropping them leaves them registered for good
-        // (see `Registration`): safe, and reported.
-        let _ = self.orphans.lock().push(algs, GFP_KERNEL);
-    }
-}
-
-impl Drop for SimContext {
-    fn drop(&mut self) {
-        // The module is unloading: no transform of ours exists any more
-        // (each pins the module), so every algorithm can go.
-        self.sweep_orphans();
     }
 }
 
@@ -159,8 +126,9 @@ impl SimDevice {
 #[pinned_drop]
 impl PinnedDrop for SimDevice {
     fn drop(self: Pin<&mut Self>) {
-        // Normally done in uninit; also covers a failed registration.
-        self.engine.shutdown();
+        // Normally done in uninit; also covers a failed registration. The
+        // engine itself stops with its algorithms (`EngineAlgs`).
+        self.engine.detach_inline();
     }
 }
 
@@ -211,7 +179,6 @@ impl Link for Ipsecsim {
         // SAFETY: newlink runs under RTNL.
         let rtnl = unsafe { Rtnl::assume_held() };
         let ctx = link.context();
-        ctx.sweep_orphans();
         let peer = link.create_peer(c_str!("ipsecsim%d"), extack)?;
         peer.device().carrier_off();
         let peer = peer.register(SimDevice::new(ctx)?)?;
@@ -236,9 +203,9 @@ impl Link for Ipsecsim {
     fn uninit(dev: &LinkDevice<Self>) {
         dev.context().sysfs.remove(dev);
         let data = dev.data();
-        data.engine.shutdown();
+        data.engine.detach_inline();
         if let Some(algs) = data.algs.lock().take() {
-            dev.context().adopt(algs);
+            dev.context().orphans.adopt(algs);
         }
     }
 
