@@ -70,9 +70,15 @@ bool hbond_helper_netif_is_rx_handler_busy(const struct net_device *dev)
 
 void hbond_helper_set_slave_flags(struct net_device *dev, bool slave)
 {
-	/* IFF_NO_ADDRCONF keeps IPv6 from configuring the slave, as bonding. */
+	/*
+	 * IFF_NO_ADDRCONF keeps IPv6 from configuring the slave, as bonding.
+	 * Bonding takes IFF_SLAVE on a device with IFF_BONDING (a bond master)
+	 * to mean one of its own slaves and reads the rx_handler_data as its
+	 * struct slave: a bond enslaved to a team does not get IFF_SLAVE.
+	 */
 	if (slave) {
-		dev->flags |= IFF_SLAVE;
+		if (!(dev->priv_flags & IFF_BONDING))
+			dev->flags |= IFF_SLAVE;
 		dev->priv_flags |= IFF_NO_ADDRCONF;
 	} else {
 		dev->flags &= ~IFF_SLAVE;
