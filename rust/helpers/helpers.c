@@ -101,6 +101,22 @@ void hbond_helper_set_master_flags(struct net_device *dev)
 	dev->vlan_features = dev->hw_features;
 }
 
+/* Whether the device drops the route of packets it transmits. */
+bool hbond_helper_dev_releases_dst(const struct net_device *dev)
+{
+	unsigned int both = IFF_XMIT_DST_RELEASE | IFF_XMIT_DST_RELEASE_PERM;
+
+	return (dev->priv_flags & both) == both;
+}
+
+/* As netdev_compute_master_upper_features: only if allowed at all. */
+void hbond_helper_set_releases_dst(struct net_device *dev, bool release)
+{
+	dev->priv_flags &= ~IFF_XMIT_DST_RELEASE;
+	if (release && (dev->priv_flags & IFF_XMIT_DST_RELEASE_PERM))
+		dev->priv_flags |= IFF_XMIT_DST_RELEASE;
+}
+
 void hbond_helper_netif_tx_start_all_queues(struct net_device *dev)
 {
 	netif_tx_start_all_queues(dev);
