@@ -89,14 +89,21 @@ void hbond_helper_set_slave_flags(struct net_device *dev, bool slave)
 /*
  * A software master passes large, partially checksummed packets down: the
  * lower device's transmit path segments and checksums what its hardware
- * cannot (as bonding and team do).
+ * cannot (as bonding and team do). These are the features the master offers;
+ * which of them are on is the intersection with its lower devices
+ * (ndo_fix_features and the vlan/enc/mpls sets, computed in Rust when the
+ * lower devices change). Like bonding, a master neither changes network
+ * namespace nor limits the MTU beyond what its lower devices accept.
  */
 void hbond_helper_set_master_flags(struct net_device *dev)
 {
 	dev->flags |= IFF_MASTER;
 	dev->priv_flags &= ~IFF_TX_SKB_SHARING;
+	dev->netns_immutable = true;
+	dev->max_mtu = ETH_MAX_MTU;
 	dev->hw_features = NETIF_F_SG | NETIF_F_HW_CSUM | NETIF_F_FRAGLIST |
-			   NETIF_F_GSO_SOFTWARE | NETIF_F_HIGHDMA | NETIF_F_RXCSUM;
+			   NETIF_F_GSO_SOFTWARE | NETIF_F_GSO_ENCAP_ALL |
+			   NETIF_F_HIGHDMA | NETIF_F_RXCSUM;
 	dev->features |= dev->hw_features | NETIF_F_GRO;
 	dev->vlan_features = dev->hw_features;
 }
