@@ -13,3 +13,4 @@ pub mod alb;
 pub mod link;
 pub mod options;
 pub mod slave_info;
+pub mod stats;

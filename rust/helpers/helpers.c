@@ -73,9 +73,15 @@ bool hbond_helper_netif_is_rx_handler_busy(const struct net_device *dev)
 
 void hbond_helper_set_slave_flags(struct net_device *dev, bool slave)
 {
-	/* IFF_NO_ADDRCONF keeps IPv6 from configuring the slave, as bonding. */
+	/*
+	 * IFF_NO_ADDRCONF keeps IPv6 from configuring the slave, as bonding.
+	 * Bonding takes IFF_SLAVE on a device with IFF_BONDING (a bond master)
+	 * to mean one of its own slaves and reads the rx_handler_data as its
+	 * struct slave: a bond enslaved to a team does not get IFF_SLAVE.
+	 */
 	if (slave) {
-		dev->flags |= IFF_SLAVE;
+		if (!(dev->priv_flags & IFF_BONDING))
+			dev->flags |= IFF_SLAVE;
 		dev->priv_flags |= IFF_NO_ADDRCONF;
 	} else {
 		dev->flags &= ~IFF_SLAVE;
@@ -86,16 +92,39 @@ void hbond_helper_set_slave_flags(struct net_device *dev, bool slave)
 /*
  * A software master passes large, partially checksummed packets down: the
  * lower device's transmit path segments and checksums what its hardware
- * cannot (as bonding and team do).
+ * cannot (as bonding and team do). These are the features the master offers;
+ * which of them are on is the intersection with its lower devices
+ * (ndo_fix_features and the vlan/enc/mpls sets, computed in Rust when the
+ * lower devices change). Like bonding, a master neither changes network
+ * namespace nor limits the MTU beyond what its lower devices accept.
  */
 void hbond_helper_set_master_flags(struct net_device *dev)
 {
 	dev->flags |= IFF_MASTER;
 	dev->priv_flags &= ~IFF_TX_SKB_SHARING;
+	dev->netns_immutable = true;
+	dev->max_mtu = ETH_MAX_MTU;
 	dev->hw_features = NETIF_F_SG | NETIF_F_HW_CSUM | NETIF_F_FRAGLIST |
-			   NETIF_F_GSO_SOFTWARE | NETIF_F_HIGHDMA | NETIF_F_RXCSUM;
+			   NETIF_F_GSO_SOFTWARE | NETIF_F_GSO_ENCAP_ALL |
+			   NETIF_F_HIGHDMA | NETIF_F_RXCSUM;
 	dev->features |= dev->hw_features | NETIF_F_GRO;
 	dev->vlan_features = dev->hw_features;
+}
+
+/* Whether the device drops the route of packets it transmits. */
+bool hbond_helper_dev_releases_dst(const struct net_device *dev)
+{
+	unsigned int both = IFF_XMIT_DST_RELEASE | IFF_XMIT_DST_RELEASE_PERM;
+
+	return (dev->priv_flags & both) == both;
+}
+
+/* As netdev_compute_master_upper_features: only if allowed at all. */
+void hbond_helper_set_releases_dst(struct net_device *dev, bool release)
+{
+	dev->priv_flags &= ~IFF_XMIT_DST_RELEASE;
+	if (release && (dev->priv_flags & IFF_XMIT_DST_RELEASE_PERM))
+		dev->priv_flags |= IFF_XMIT_DST_RELEASE;
 }
 
 void hbond_helper_netif_tx_start_all_queues(struct net_device *dev)

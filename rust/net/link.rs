@@ -9,6 +9,7 @@
 //! which lives from registration until the device is freed.
 
 use super::{
+    features::Features,
     netlink::{Attrs, NlMsg, NlaPolicy},
     stats::Stats64,
     Device, ExtAck, SkBuff,
@@ -27,8 +28,8 @@ use kernel::{
 /// A link type and the operations of its devices.
 ///
 /// Every callback runs in the context documented for its C counterpart:
-/// `newlink`, `dellink`, `uninit`, `open`, `stop`, `add_slave` and
-/// `del_slave` under RTNL; `start_xmit` in the transmit softirq path, possibly
+/// `newlink`, `dellink`, `uninit`, `open`, `stop`, `add_slave`,
+/// `del_slave`, `change_mtu` and `fix_features` under RTNL; `start_xmit` in the transmit softirq path, possibly
 /// concurrently on several CPUs (the devices are `LLTX`).
 #[vtable]
 pub trait Link: Sized + Send + Sync + 'static {
@@ -112,8 +113,25 @@ pub trait Link: Sized + Send + Sync + 'static {
         Err(errno::eopnotsupp())
     }
 
-    /// Fills in interface statistics.
+    /// Fills in interface statistics. May run without RTNL, in atomic
+    /// context (e.g. under `rcu_read_lock` for `/proc/net/dev`): must not
+    /// sleep.
     fn get_stats64(_dev: &LinkDevice<Self>, _stats: &mut Stats64<'_>) {}
+
+    /// `ip link set DEV mtu N`: `new_mtu` is within the device's
+    /// `min_mtu..=max_mtu`. On success the adapter records the new MTU; on
+    /// error nothing must have changed. Without this hook the core just
+    /// records the new MTU.
+    fn change_mtu(_dev: &LinkDevice<Self>, _new_mtu: u32) -> Result {
+        Err(errno::eopnotsupp())
+    }
+
+    /// Restricts the `features` the stack wants to turn on to what the
+    /// device can do now (`ndo_fix_features`); called by
+    /// `netdev_update_features`/`netdev_change_features`.
+    fn fix_features(_dev: &LinkDevice<Self>, features: Features) -> Features {
+        features
+    }
 }
 
 /// What the private area of a device of link type `T` holds.
@@ -478,6 +496,12 @@ impl<T: Link> Adapter<T> {
         if T::HAS_GET_STATS64 {
             ops.ndo_get_stats64 = Some(Self::get_stats64_callback);
         }
+        if T::HAS_CHANGE_MTU {
+            ops.ndo_change_mtu = Some(Self::change_mtu_callback);
+        }
+        if T::HAS_FIX_FEATURES {
+            ops.ndo_fix_features = Some(Self::fix_features_callback);
+        }
         ops
     };
 
@@ -763,5 +787,41 @@ impl<T: Link> Adapter<T> {
         // statistics block that is ours for the call.
         let (dev, mut stats) = unsafe { (LinkDevice::from_raw(dev), Stats64::from_raw(stats)) };
         T::get_stats64(dev, &mut stats);
+    }
+
+    /// # Safety
+    ///
+    /// Only called by the kernel through the callback table, with the
+    /// arguments its C prototype documents.
+    unsafe extern "C" fn change_mtu_callback(
+        dev: *mut bindings::net_device,
+        new_mtu: kernel::ffi::c_int,
+    ) -> kernel::ffi::c_int {
+        from_result(|| {
+            // The core checked `new_mtu` against min_mtu/max_mtu already.
+            let mtu = u32::try_from(new_mtu).map_err(|_| kernel::error::code::EINVAL)?;
+            // SAFETY: `dev_set_mtu` calls us under RTNL for a registered
+            // device of type `T`.
+            let link = unsafe { LinkDevice::<T>::from_raw(dev) };
+            T::change_mtu(link, mtu)?;
+            // SAFETY: As above; RTNL serialises writers of `mtu`, readers
+            // use READ_ONCE, as WRITE_ONCE in C drivers.
+            unsafe { core::ptr::write_volatile(&mut (*dev).mtu, mtu) };
+            Ok(0)
+        })
+    }
+
+    /// # Safety
+    ///
+    /// Only called by the kernel through the callback table, with the
+    /// arguments its C prototype documents.
+    unsafe extern "C" fn fix_features_callback(
+        dev: *mut bindings::net_device,
+        features: bindings::netdev_features_t,
+    ) -> bindings::netdev_features_t {
+        // SAFETY: `__netdev_update_features` calls us under RTNL for a
+        // registered device of type `T`.
+        let link = unsafe { LinkDevice::<T>::from_raw(dev) };
+        T::fix_features(link, Features::from_bits(features)).bits()
     }
 }

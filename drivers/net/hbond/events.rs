@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Netdevice events of slaves: failover happens here, in the notifier, not
-//! on a poll; vanishing slaves are released.
+//! on a poll; vanishing slaves are released; the team's features follow
+//! its slaves'.
 
 use crate::kernel_ext::net::{
     device::Rtnl,
@@ -25,13 +26,16 @@ impl NetdevNotifier for SlaveEvents {
         let team = team_dev.data();
         match event {
             NetdevEvent::Unregister => {
-                let _ = team.release(team_dev, dev, rtnl);
+                let _ = team.release(team_dev, dev, true, rtnl);
             }
             NetdevEvent::Up | NetdevEvent::Down | NetdevEvent::Change => {
                 if team.link_event(dev, rtnl) {
                     let _ = team.reselect(team_dev, rtnl, None);
                 }
             }
+            NetdevEvent::FeatChange => team.update_features(team_dev, rtnl),
+            // A slave's MTU may be changed directly, as with bonding: the
+            // team leaves it alone (the next team MTU change overrides it).
             _ => {}
         }
     }

@@ -11,3 +11,5 @@ pub mod alb;
 pub mod link;
 #[path = "../../../hbond-core/src/options.rs"]
 pub mod options;
+#[path = "../../../hbond-core/src/stats.rs"]
+pub mod stats;

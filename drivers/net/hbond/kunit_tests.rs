@@ -1,14 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! KUnit suites of hbond: the decision logic as compiled into the kernel,
-//! and the option table as the netlink and sysfs paths use it.
+//! the option table as the netlink and sysfs paths use it, and the
+//! kernel's rules for a master's features as the team applies them.
 
 use crate::hbond_core::{
     aft::{select_active, Candidate},
     alb::{self, AlbSlave, BUCKETS},
     options::{attr, by_name, Config, Reselect},
+    stats,
 };
-use crate::kernel_ext::{kunit::Test, net::netlink::Attrs};
+use crate::kernel_ext::{
+    kunit::Test,
+    net::{features::Features, netlink::Attrs},
+};
 use crate::{kunit_expect, kunit_expect_eq, kunit_suite};
 
 const UP: Candidate = Candidate {
@@ -66,6 +71,29 @@ fn attrs_carry_one_value(test: &Test) {
     kunit_expect_eq!(test, Attrs::one_u8(attr::MODE, 1).u8(attr::MODE), Some(1));
 }
 
+fn features_follow_master_rules(test: &Test) {
+    let wanted = Features::SG.union(Features::HW_CSUM);
+    // One slave with scatter-gather and the all-slaves bits, one without.
+    let both = wanted
+        .base()
+        .increment(Features::SG.union(Features::ALL_FOR_ALL), wanted)
+        .increment(Features::HW_CSUM, wanted);
+    kunit_expect!(test, both.contains(Features::SG));
+    kunit_expect!(test, both.contains(Features::HW_CSUM));
+    kunit_expect!(test, !both.contains(Features::ALL_FOR_ALL));
+    // Nothing the stack does not want.
+    let none = Features::EMPTY
+        .base()
+        .increment(Features::SG, Features::EMPTY);
+    kunit_expect!(test, !none.contains(Features::SG));
+}
+
+fn stats_fold_sums_growth(test: &Test) {
+    let mut total = [0u64; 2];
+    stats::fold(&mut total, &[15, 3], &[10, 4]);
+    kunit_expect_eq!(test, total, [5, 0]);
+}
+
 kunit_suite!(
     hbond_logic_kunit,
     "hbond_logic",
@@ -75,5 +103,7 @@ kunit_suite!(
         ("alb_spreads_idle_buckets", alb_spreads_idle_buckets),
         ("options_refuse_bad_values", options_refuse_bad_values),
         ("attrs_carry_one_value", attrs_carry_one_value),
+        ("features_follow_master_rules", features_follow_master_rules),
+        ("stats_fold_sums_growth", stats_fold_sums_growth),
     ]
 );

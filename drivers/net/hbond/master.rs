@@ -6,6 +6,7 @@
 use crate::hbond_core::options::{self, attr, slave_attr, Config, Kind, OptionError, OPTIONS};
 use crate::kernel_ext::net::{
     device::Rtnl,
+    features::Features,
     link::{Link, LinkDevice, NewLink},
     netlink::{attr_size, Attrs, NlMsg, NlaPolicy},
     stats::Stats64,
@@ -254,20 +255,20 @@ impl Link for Hbond {
     fn del_slave(dev: &LinkDevice<Self>, slave: &Device) -> Result {
         // SAFETY: ndo_del_slave runs under RTNL.
         let rtnl = unsafe { Rtnl::assume_held() };
-        dev.data().release(dev, slave, &rtnl)
+        dev.data().release(dev, slave, false, &rtnl)
     }
 
     fn get_stats64(dev: &LinkDevice<Self>, stats: &mut Stats64<'_>) {
-        let s = &dev.data().stats;
-        stats.add_tx(
-            s.tx.packets.load(Relaxed),
-            s.tx.bytes.load(Relaxed),
-            s.tx.dropped.load(Relaxed),
-        );
-        stats.add_rx(
-            s.rx.packets.load(Relaxed),
-            s.rx.bytes.load(Relaxed),
-            s.rx.dropped.load(Relaxed),
-        );
+        dev.data().get_stats(stats);
+    }
+
+    fn change_mtu(dev: &LinkDevice<Self>, new_mtu: u32) -> Result {
+        // SAFETY: ndo_change_mtu runs under RTNL.
+        let rtnl = unsafe { Rtnl::assume_held() };
+        dev.data().change_mtu(dev, new_mtu, &rtnl)
+    }
+
+    fn fix_features(dev: &LinkDevice<Self>, features: Features) -> Features {
+        dev.data().fix_features(features)
     }
 }

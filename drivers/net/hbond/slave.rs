@@ -31,11 +31,14 @@ impl Counters {
     }
 }
 
-/// Team-wide traffic counters.
+/// What the team itself drops (the rest of its statistics is the sum of
+/// its slaves').
 #[derive(Default)]
 pub(crate) struct TeamStats {
-    pub(crate) tx: Counters,
-    pub(crate) rx: Counters,
+    /// Packets the team had no slave for.
+    pub(crate) tx_dropped: AtomicU64,
+    /// Received packets the team could not take over.
+    pub(crate) rx_dropped: AtomicU64,
 }
 
 /// Per-slave state shared with the receive hook, the transmit map and sysfs.
@@ -81,6 +84,8 @@ pub(crate) struct Slave {
     pub(crate) rx: RxHandlerRegistration<SlaveRx>,
     pub(crate) link: Link,
     pub(crate) speed_mbps: u32,
+    /// The MTU it had when enslaved, restored on release.
+    pub(crate) orig_mtu: u32,
 }
 
 impl Slave {
@@ -117,12 +122,11 @@ impl RxHandler for SlaveRx {
         }
         let Some(mut skb) = skb.unshare(true) else {
             port.rx.drop_one();
-            port.team_stats.rx.drop_one();
+            port.team_stats.rx_dropped.fetch_add(1, Relaxed);
             return RxVerdict::Consumed;
         };
         let len = skb.len();
         port.rx.pass(len);
-        port.team_stats.rx.pass(len);
         skb.set_dev(&port.master);
         RxVerdict::Another(skb)
     }

@@ -11,18 +11,28 @@ use crate::hbond_core::{
 };
 use crate::kernel_ext::{
     kvec_ext::VecExt,
-    net::{device::MacAddr, device::Rtnl, rx_handler::RxHandlerRegistration, Device, ExtAck},
+    net::{
+        device::MacAddr,
+        device::Rtnl,
+        features::{Features, UpperFeatures},
+        rx_handler::RxHandlerRegistration,
+        stats::{LinkStats, Stats64},
+        Device, ExtAck,
+    },
     rcu_box::RcuBox,
     workqueue_ext::{now_ms, DelayedWork},
 };
 use crate::slave::{Slave, SlavePort, TeamStats};
 use crate::sysfs::HbondContext;
-use core::sync::atomic::{AtomicPtr, AtomicU64, Ordering::Relaxed};
+use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering::Relaxed};
 use kernel::{
-    alloc::{flags::GFP_KERNEL, KBox, KVec},
-    c_str, new_mutex,
+    alloc::{
+        flags::{GFP_ATOMIC, GFP_KERNEL},
+        KBox, KVec,
+    },
+    c_str, new_mutex, new_spinlock,
     prelude::*,
-    sync::{Arc, Mutex},
+    sync::{Arc, Mutex, SpinLock},
     types::ARef,
 };
 
@@ -82,6 +92,33 @@ struct TxMap {
     buckets: [u8; BUCKETS],
 }
 
+/// A slave's device statistics as the team last folded them.
+struct FoldedSlave {
+    dev: ARef<Device>,
+    last: LinkStats,
+}
+
+/// The team's statistics: the sum of what its slaves' device counters grew
+/// while they were members (see `hbond_core::stats`).
+struct StatsFold {
+    total: LinkStats,
+    /// Room for [`MAX_SLAVES`] is allocated up front: entries are added
+    /// under the spinlock, without allocating.
+    slaves: KVec<FoldedSlave>,
+}
+
+impl StatsFold {
+    /// Folds the growth of slave `i` since the last time into the total.
+    fn fold_one(&mut self, i: usize) {
+        let Some(s) = self.slaves.get_mut(i) else {
+            return;
+        };
+        let new = s.dev.stats();
+        crate::hbond_core::stats::fold(&mut self.total.0, &new.0, &s.last.0);
+        s.last = new;
+    }
+}
+
 /// Per-team state, owned by the team device.
 #[pin_data]
 pub(crate) struct Team {
@@ -89,6 +126,14 @@ pub(crate) struct Team {
     pub(crate) state: Mutex<TeamState>,
     tx: RcuBox<TxMap>,
     pub(crate) stats: Arc<TeamStats>,
+    /// Sum of the slaves' device statistics; a spinlock because
+    /// `ndo_get_stats64` may run in atomic context.
+    #[pin]
+    fold: SpinLock<StatsFold>,
+    /// Set while the team recomputes its features, so that the feature
+    /// changes this causes on slaves do not recurse (bonding's
+    /// `notifier_ctx`). Only changed under RTNL.
+    computing_features: AtomicBool,
     /// ALB: bytes sent per flow bucket since the last rebalance.
     bucket_load: [AtomicU64; BUCKETS],
     /// The team device; set once registered (for the monitor work).
@@ -106,6 +151,7 @@ impl Team {
         context: Arc<HbondContext>,
     ) -> Result<impl PinInit<Self, Error>> {
         let stats = Arc::new(TeamStats::default(), GFP_KERNEL)?;
+        let folded = KVec::with_capacity(MAX_SLAVES, GFP_KERNEL)?;
         Ok(try_pin_init!(Self {
             state <- new_mutex!(TeamState {
                 config,
@@ -117,6 +163,11 @@ impl Team {
             }),
             tx: RcuBox::new(),
             stats,
+            fold <- new_spinlock!(StatsFold {
+                total: LinkStats::ZERO,
+                slaves: folded,
+            }),
+            computing_features: AtomicBool::new(false),
             bucket_load: [const { AtomicU64::new(0) }; BUCKETS],
             master: AtomicPtr::new(core::ptr::null_mut()),
             context,
@@ -140,7 +191,7 @@ impl Team {
     /// consumed.
     pub(crate) fn xmit(&self, mut skb: crate::kernel_ext::net::SkBuff) {
         let len = skb.len();
-        let sent = self.tx.read(|map| {
+        let sent: Result = self.tx.read(|map| {
             let map = map.ok_or_else(crate::kernel_ext::error::enetdown)?;
             let index = match map.mode {
                 Mode::Aft => 0,
@@ -162,14 +213,98 @@ impl Team {
             }
             skb.set_dev(&slave.dev);
             let port = slave.port.clone();
-            skb.queue_xmit()
+            // Dropped below us: the slave's own counters show it.
+            let _ = skb
+                .queue_xmit()
                 .inspect(|()| port.tx.pass(len))
-                .inspect_err(|_| port.tx.drop_one())
+                .inspect_err(|_| port.tx.drop_one());
+            Ok(())
         });
-        match sent {
-            Ok(()) => self.stats.tx.pass(len),
-            Err(_) => self.stats.tx.drop_one(),
+        if sent.is_err() {
+            // Dropped by the team itself (no slave to send on).
+            self.stats.tx_dropped.fetch_add(1, Relaxed);
         }
+    }
+
+    /// Reports the team's statistics: the sum over its slaves' device
+    /// statistics (only what they counted while members, kept across
+    /// releases) plus what the team dropped itself.
+    pub(crate) fn get_stats(&self, out: &mut Stats64<'_>) {
+        let total = {
+            let mut fold = self.fold.lock();
+            for i in 0..fold.slaves.len() {
+                fold.fold_one(i);
+            }
+            fold.total
+        };
+        out.set(&total);
+        out.add_tx(0, 0, self.stats.tx_dropped.load(Relaxed));
+        out.add_rx(0, 0, self.stats.rx_dropped.load(Relaxed));
+    }
+
+    /// Changes every slave's MTU, then (by the caller) the team's; on a
+    /// refusal the slaves changed so far get their MTU back.
+    pub(crate) fn change_mtu(&self, master: &Device, mtu: u32, rtnl: &Rtnl) -> Result {
+        let mut devs = KVec::with_capacity(MAX_SLAVES, GFP_KERNEL)?;
+        for s in self.state.lock().slaves.iter() {
+            devs.push(ARef::<Device>::from(s.device()), GFP_KERNEL)?;
+        }
+        let mut old = [0u32; MAX_SLAVES];
+        for (i, dev) in devs.iter().enumerate() {
+            old[i] = dev.mtu();
+            if let Err(e) = dev.set_mtu(mtu, rtnl) {
+                pr_warn!(
+                    "{}: {} refused MTU {} (error {}); MTU unchanged\n",
+                    master.name(),
+                    dev.name(),
+                    mtu,
+                    e.to_errno()
+                );
+                for (d, &m) in devs.iter().zip(old.iter()).take(i) {
+                    if d.set_mtu(m, rtnl).is_err() {
+                        pr_warn!("{}: {} keeps MTU {}\n", master.name(), d.name(), mtu);
+                    }
+                }
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+
+    /// Features the team can have on, given what the stack wants
+    /// (`features`): the intersection with the slaves' (bonding's
+    /// `bond_fix_features`).
+    pub(crate) fn fix_features(&self, features: Features) -> Features {
+        let mask = features;
+        let mut f = features.base();
+        for s in self.state.lock().slaves.iter() {
+            f = f.increment(s.device().features(), mask);
+        }
+        // ESP: `NETIF_F_HW_ESP` is neither one-for-all nor all-for-all, so
+        // it stays as the team asks. When the team offers ESP offload
+        // itself (slaves without an engine use another slave's), decide it
+        // here by that policy rather than by the slaves' bits.
+        f.increment(Features::ALL_TSO.union(Features::ALL_FOR_ALL), mask)
+    }
+
+    /// Recomputes the team's features from its slaves after a member or a
+    /// member's features changed (`netdev_compute_master_upper_features`).
+    pub(crate) fn update_features(&self, master: &Device, rtnl: &Rtnl) {
+        if self.computing_features.swap(true, Relaxed) {
+            return;
+        }
+        let mut upper = UpperFeatures::new();
+        {
+            let st = self.state.lock();
+            for s in st.slaves.iter() {
+                upper.add_lower(s.device(), rtnl);
+            }
+        }
+        // ESP: `upper.xfrm` is what the stack may offload to the team for
+        // encapsulated packets; a team that shares engines between slaves
+        // sets it from its own capability here.
+        upper.apply(master, rtnl);
+        self.computing_features.store(false, Relaxed);
     }
 
     /// Re-evaluates the active slave after a change of links, members or
@@ -400,17 +535,20 @@ impl Team {
             return Err(e);
         }
         slave.set_slave_flag(true, rtnl);
-        if let Err(e) = slave
-            .set_mtu(master.mtu(), rtnl)
-            .and_then(|()| slave.open(extack, rtnl))
-        {
+        let orig_mtu = slave.mtu();
+        let mtu_result = slave.set_mtu(master.mtu(), rtnl).inspect_err(|_| {
+            extack.set_msg(c_str!("hbond: device cannot take the team's MTU"));
+        });
+        if let Err(e) = mtu_result.and_then(|()| slave.open(extack, rtnl)) {
             slave.set_slave_flag(false, rtnl);
+            let _ = slave.set_mtu(orig_mtu, rtnl);
             let _ = slave.set_mac(&perm_mac, &mut ExtAck::none(), rtnl);
             undo_link(rtnl);
             return Err(e);
         }
         if let Err(e) = self.context.slave_sysfs.add(slave) {
             slave.set_slave_flag(false, rtnl);
+            let _ = slave.set_mtu(orig_mtu, rtnl);
             let _ = slave.set_mac(&perm_mac, &mut ExtAck::none(), rtnl);
             undo_link(rtnl);
             return Err(e);
@@ -420,17 +558,39 @@ impl Team {
             rx,
             link: LinkTracker::new(carrier, now_ms()),
             speed_mbps: slave.speed_mbps(rtnl),
+            orig_mtu,
         };
         entry.publish_link();
         // Cannot fail: room was reserved above.
         self.state.lock().slaves.push(entry, GFP_KERNEL)?;
+        {
+            // Counted from now on: the slave's earlier traffic is not the team's.
+            let last = slave.stats();
+            let mut fold = self.fold.lock();
+            // Cannot fail: room for MAX_SLAVES was allocated with the team.
+            fold.slaves.push(
+                FoldedSlave {
+                    dev: slave.into(),
+                    last,
+                },
+                GFP_ATOMIC,
+            )?;
+        }
+        self.update_features(master, rtnl);
         self.reselect(master, rtnl, None)?;
         pr_info!("{}: enslaved {}\n", master.name(), slave.name());
         Ok(())
     }
 
-    /// Removes `slave` from the team and gives it back its address.
-    pub(crate) fn release(&self, master: &Device, slave: &Device, rtnl: &Rtnl) -> Result {
+    /// Removes `slave` from the team and gives it back its address and,
+    /// unless it is going away (`unregistering`), its MTU.
+    pub(crate) fn release(
+        &self,
+        master: &Device,
+        slave: &Device,
+        unregistering: bool,
+        rtnl: &Rtnl,
+    ) -> Result {
         let removed = {
             let mut st = self.state.lock();
             let i = st.index_of(slave.ifindex()).ok_or(ENOENT)?;
@@ -460,8 +620,26 @@ impl Team {
         slave.set_slave_flag(false, rtnl);
         // Best effort, as bonding: a slave that refuses keeps the address.
         let _ = slave.set_mac(&removed.port().perm_mac, &mut ExtAck::none(), rtnl);
+        if !unregistering && slave.mtu() != removed.orig_mtu {
+            let _ = slave.set_mtu(removed.orig_mtu, rtnl);
+        }
         // Removes the receive hook and waits for running handlers.
         drop(removed);
+        let gone = {
+            // What it passed until now stays in the team's counters.
+            let mut fold = self.fold.lock();
+            let i = fold
+                .slaves
+                .iter()
+                .position(|f| f.dev.ifindex() == slave.ifindex());
+            i.and_then(|i| {
+                fold.fold_one(i);
+                fold.slaves.remove_at(i)
+            })
+        };
+        // Drop the device reference outside the spinlock.
+        drop(gone);
+        self.update_features(master, rtnl);
         self.reselect(master, rtnl, None)?;
         pr_info!("{}: released {}\n", master.name(), slave.name());
         Ok(())
@@ -475,7 +653,7 @@ impl Team {
                 self.state.lock().slaves.first().map(|s| s.device().into());
             match next {
                 Some(slave) => {
-                    let _ = self.release(master, &slave, rtnl);
+                    let _ = self.release(master, &slave, false, rtnl);
                 }
                 None => break,
             }
