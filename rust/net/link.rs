@@ -29,8 +29,9 @@ use kernel::{
 ///
 /// Every callback runs in the context documented for its C counterpart:
 /// `newlink`, `dellink`, `uninit`, `open`, `stop`, `add_slave`,
-/// `del_slave`, `change_mtu` and `fix_features` under RTNL; `start_xmit` in the transmit softirq path, possibly
-/// concurrently on several CPUs (the devices are `LLTX`).
+/// `del_slave`, `change_mtu` and `fix_features` under RTNL; `start_xmit` in
+/// the transmit softirq path, possibly concurrently on several CPUs (the
+/// devices are `LLTX`).
 #[vtable]
 pub trait Link: Sized + Send + Sync + 'static {
     /// The kind name given to `ip link add ... type KIND`.
