@@ -10,6 +10,7 @@
 #include <crypto/aead.h>
 #include <crypto/internal/aead.h>
 #include <kunit/test.h>
+#include <linux/capability.h>
 #include <linux/etherdevice.h>
 #include <linux/ethtool.h>
 #include <linux/if_arp.h>
@@ -51,3 +52,6 @@ const gfp_t HBOND_CONST_HELPER_GFP_ATOMIC = GFP_ATOMIC;
 const gfp_t HBOND_CONST_HELPER_GFP_KERNEL = GFP_KERNEL;
 const int HBOND_CONST_HELPER_NLA_HDRLEN = NLA_HDRLEN;
 const u8 HBOND_CONST_HELPER_IPPROTO_ESP = IPPROTO_ESP;
+const u8 HBOND_CONST_HELPER_NLA_VALIDATE_MIN = NLA_VALIDATE_MIN;
+const int HBOND_CONST_HELPER_CAP_NET_ADMIN = CAP_NET_ADMIN;
+const int HBOND_CONST_HELPER_IFNAMSIZ = IFNAMSIZ;

@@ -49,4 +49,13 @@ impl ExtAck {
         // the message is static, as netlink requires.
         unsafe { (*self.ptr)._msg = msg.as_char_ptr() };
     }
+
+    /// Sets the message unless one was set already (by the kernel, which
+    /// knows better which attribute failed).
+    pub fn set_msg_if_unset(&mut self, msg: &'static CStr) {
+        // SAFETY: `ptr` is valid and exclusively ours by the type invariant.
+        if !self.ptr.is_null() && unsafe { (*self.ptr)._msg.is_null() } {
+            self.set_msg(msg);
+        }
+    }
 }

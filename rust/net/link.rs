@@ -18,7 +18,11 @@ use crate::kernel_ext::{bindings, error as errno};
 use core::{marker::PhantomData, ops::Deref, pin::Pin};
 use kernel::{
     alloc::{flags::GFP_KERNEL, KBox},
-    error::{from_err_ptr, from_result, to_result, Error, Result},
+    c_str,
+    error::{
+        code::{EINVAL, EPERM},
+        from_err_ptr, from_result, to_result, Error, Result,
+    },
     init::{InPlaceInit, PinInit},
     prelude::*,
     str::CStr,
@@ -314,11 +318,133 @@ impl<'a, T: Link> NewLink<'a, T> {
             // INVARIANT: A freshly allocated, unregistered device of type `T`.
             Ok(NewDevice {
                 ptr: peer,
+                ifm: None,
                 _type: PhantomData,
             })
         }
     }
+
+    /// Like [`NewLink::create_peer`], but the request may describe the peer
+    /// as veth's does (`ip link add ... type KIND peer name NAME netns NS
+    /// address ADDR mtu MTU ...`): the `IFLA_INFO_DATA` attribute
+    /// `peer_attr` (give it [`NlaPolicy::min_len`] of [`IFINFOMSG_SIZE`] in
+    /// [`Link::DATA_POLICY`]) holds a `struct ifinfomsg` followed by the
+    /// peer's own `IFLA_*` attributes. The peer gets their name (or
+    /// `name_template`), namespace (`IFLA_NET_NS_PID` / `IFLA_NET_NS_FD`,
+    /// where the caller needs `CAP_NET_ADMIN`), address, MTU and the other
+    /// attributes `rtnl_create_link` applies; the flags and index of the
+    /// `ifinfomsg` are applied when it is registered. Without `peer_attr`,
+    /// this is `create_peer(name_template)`.
+    pub fn create_peer_described(
+        &mut self,
+        peer_attr: u16,
+        name_template: &CStr,
+        extack: &mut ExtAck,
+    ) -> Result<NewDevice<T>> {
+        let Some(nla) = self.data.raw(peer_attr) else {
+            return self.create_peer(name_template, extack);
+        };
+        let info = self.data.bytes(peer_attr).unwrap_or_default();
+        if info.len() < IFINFOMSG_SIZE {
+            extack.set_msg(c_str!("peer: attribute too short for an ifinfomsg"));
+            return Err(EINVAL);
+        }
+        // SAFETY: The payload holds at least an `ifinfomsg` (checked above);
+        // netlink attributes are 4-byte aligned, enough for it.
+        let ifm = unsafe { *info.as_ptr().cast::<bindings::ifinfomsg>() };
+        let mut tb = [core::ptr::null_mut::<bindings::nlattr>(); IFLA_TABLE_LEN];
+        let ext = extack.as_raw();
+        // SAFETY: `tb` has `IFLA_MAX + 1` entries; `nla` is a validated
+        // attribute of the request holding an `ifinfomsg` (checked above);
+        // the extack is the request's.
+        let ret = unsafe { bindings::rtnl_nla_parse_ifinfomsg(tb.as_mut_ptr(), nla, ext) };
+        if ret < 0 {
+            extack.set_msg_if_unset(c_str!("peer: invalid attributes"));
+            return Err(EINVAL);
+        }
+        // SAFETY: `tb` was just filled with attributes of the request
+        // validated against the `IFLA_*` policy; both live for the call.
+        let peer = unsafe { Attrs::from_raw(tb.as_ptr().cast(), tb.len()) };
+        // SAFETY: `tb` has `IFLA_MAX + 1` entries, as the helper expects.
+        if unsafe { bindings::hbond_helper_dev_validate_ether(core::ptr::null(), tb.as_mut_ptr()) }
+            != 0
+        {
+            extack.set_msg(c_str!("peer: invalid address"));
+            return Err(EINVAL);
+        }
+        let mut name = [0u8; bindings::IFNAMSIZ as usize];
+        let (name, assign) = match peer.bytes(bindings::IFLA_IFNAME as u16) {
+            Some(given) => {
+                let given = given.split(|&c| c == 0).next().unwrap_or_default();
+                if given.is_empty() || given.len() >= name.len() {
+                    extack.set_msg(c_str!("peer: invalid name"));
+                    return Err(EINVAL);
+                }
+                name[..given.len()].copy_from_slice(given);
+                (name.as_ptr().cast(), bindings::NET_NAME_USER)
+            }
+            None => (name_template.as_char_ptr(), bindings::NET_NAME_ENUM),
+        };
+        if peer.has(bindings::IFLA_TARGET_NETNSID as u16) {
+            extack.set_msg(c_str!(
+                "peer: netns id not supported, use a netns pid or fd"
+            ));
+            return Err(EINVAL);
+        }
+        if peer.has(bindings::IFLA_NET_NS_PID as u16) && peer.has(bindings::IFLA_NET_NS_FD as u16) {
+            extack.set_msg(c_str!(
+                "peer: multiple netns identifying attributes specified"
+            ));
+            return Err(EINVAL);
+        }
+        // SAFETY: RTNL is held in newlink; `src_net` comes from rtnetlink and
+        // `tb` is the peer's table, both valid for the call.
+        let net = unsafe { bindings::rtnl_link_get_net(self.src_net, tb.as_mut_ptr()) };
+        let net = from_err_ptr(net)?;
+        // Creating a device in a namespace needs CAP_NET_ADMIN over it, as
+        // rtnetlink checks for the device it creates itself.
+        // SAFETY: `net` is a live namespace we hold a reference to.
+        let allowed = unsafe { bindings::ns_capable((*net).user_ns, bindings::CAP_NET_ADMIN) };
+        // SAFETY: As above; `name` is NUL-terminated and, like `tb`, lives
+        // for the call; the device's ops are `T`'s registered ops.
+        let peer = allowed.then(|| unsafe {
+            bindings::rtnl_create_link(
+                net,
+                name,
+                assign as u8,
+                (*self.dev.as_raw()).rtnl_link_ops,
+                tb.as_mut_ptr(),
+                extack.as_raw(),
+            )
+        });
+        // SAFETY: Our reference from `rtnl_link_get_net`; the new device
+        // holds its own.
+        unsafe { bindings::hbond_helper_put_net(net) };
+        let Some(peer) = peer else {
+            extack.set_msg(c_str!("peer: no permission in the target namespace"));
+            return Err(EPERM);
+        };
+        let peer = from_err_ptr(peer)?;
+        if ifm.ifi_index != 0 {
+            // SAFETY: The device is ours and unregistered; a negative index
+            // was refused by `rtnl_nla_parse_ifinfomsg`.
+            unsafe { (*peer).ifindex = ifm.ifi_index };
+        }
+        // INVARIANT: A freshly allocated, unregistered device of type `T`.
+        Ok(NewDevice {
+            ptr: peer,
+            ifm: Some(ifm),
+            _type: PhantomData,
+        })
+    }
 }
+
+/// Size of the `struct ifinfomsg` that starts a peer description (see
+/// [`NewLink::create_peer_described`]).
+pub const IFINFOMSG_SIZE: usize = core::mem::size_of::<bindings::ifinfomsg>();
+
+/// Entries of an `IFLA_*` attribute table.
+const IFLA_TABLE_LEN: usize = bindings::__IFLA_MAX as usize;
 
 /// A device of type `T` that was allocated but not registered yet; freed if
 /// dropped unregistered.
@@ -328,6 +454,8 @@ impl<'a, T: Link> NewLink<'a, T> {
 /// `ptr` is a valid, unregistered device of type `T` that this object owns.
 pub struct NewDevice<T: Link> {
     ptr: *mut bindings::net_device,
+    /// Flags for `rtnl_configure_link`, from the request's peer description.
+    ifm: Option<bindings::ifinfomsg>,
     _type: PhantomData<T>,
 }
 
@@ -345,14 +473,22 @@ impl<T: Link> NewDevice<T> {
         // registration the device lives until unregistered under RTNL, which
         // the caller (holding RTNL for `'a`) observes.
         let dev = unsafe { Device::from_raw(ptr) };
-        let result = register_device::<T>(dev, data);
-        if result.is_ok() {
-            core::mem::forget(self);
-            // SAFETY: As above; `rtnl_configure_link` announces the device
-            // as rtnetlink does for the device it created itself.
-            unsafe { bindings::rtnl_configure_link(ptr, core::ptr::null(), 0, core::ptr::null()) };
+        let dev = register_device::<T>(dev, data)?;
+        let ifm = self
+            .ifm
+            .as_ref()
+            .map_or(core::ptr::null(), |m| m as *const _);
+        // SAFETY: As above; `rtnl_configure_link` applies the requested
+        // flags and announces the device as rtnetlink does for the device it
+        // created itself; `ifm` is null or lives for the call.
+        let ret = unsafe { bindings::rtnl_configure_link(ptr, ifm, 0, core::ptr::null()) };
+        core::mem::forget(self);
+        if ret < 0 {
+            // SAFETY: Registered above; the caller holds RTNL.
+            unsafe { bindings::unregister_netdevice_queue(ptr, core::ptr::null_mut()) };
+            return Err(Error::from_errno(ret));
         }
-        result
+        Ok(dev)
     }
 }
 

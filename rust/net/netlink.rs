@@ -41,6 +41,14 @@ impl NlaPolicy {
     pub const fn u32() -> Self {
         Self::with_type(bindings::NLA_U32)
     }
+
+    /// A binary attribute of at least `len` bytes (`NLA_POLICY_MIN_LEN`).
+    pub const fn min_len(len: u16) -> Self {
+        let mut p = Self::with_type(bindings::NLA_BINARY);
+        p.0.validation_type = bindings::NLA_VALIDATE_MIN;
+        p.0.__bindgen_anon_1.__bindgen_anon_1.min = len as i16;
+        p
+    }
 }
 
 /// The attributes of a request, parsed against a policy by rtnetlink
@@ -117,16 +125,8 @@ impl<'a> Attrs<'a> {
                 payload,
                 len,
             } => (*a == attr).then_some(&payload[..*len])?,
-            Inner::Table { tb, len, .. } => {
-                let i = usize::from(attr);
-                if tb.is_null() || i >= *len {
-                    return None;
-                }
-                // SAFETY: `i < len` entries are readable by the invariant.
-                let nla = unsafe { *tb.add(i) };
-                if nla.is_null() {
-                    return None;
-                }
+            Inner::Table { .. } => {
+                let nla = self.raw(attr)?;
                 let hdr = bindings::NLA_HDRLEN as usize;
                 // SAFETY: A validated attribute has a header and `nla_len`
                 // bytes, which live for `'a`.
@@ -137,6 +137,25 @@ impl<'a> Attrs<'a> {
             }
         };
         (data.len() >= size).then_some(data)
+    }
+
+    /// The attribute itself, if it is in a parsed table.
+    pub(crate) fn raw(&self, attr: u16) -> Option<*const bindings::nlattr> {
+        let Inner::Table { tb, len, .. } = &self.inner else {
+            return None;
+        };
+        let i = usize::from(attr);
+        if tb.is_null() || i >= *len {
+            return None;
+        }
+        // SAFETY: `i < len` entries are readable by the invariant.
+        let nla = unsafe { *tb.add(i) };
+        (!nla.is_null()).then_some(nla)
+    }
+
+    /// The payload of an attribute (e.g. a string with or without its NUL).
+    pub fn bytes(&self, attr: u16) -> Option<&[u8]> {
+        self.payload(attr, 0)
     }
 
     /// Whether the attribute is present.

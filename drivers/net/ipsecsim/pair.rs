@@ -10,7 +10,8 @@ use crate::kernel_ext::net::{
     device::Rtnl,
     ethtool,
     features::Features,
-    link::{Link, LinkDevice, NewLink, PairPeer, UnregisterQueue},
+    link::{Link, LinkDevice, NewLink, PairPeer, UnregisterQueue, IFINFOMSG_SIZE},
+    netlink::NlaPolicy,
     stats::Stats64,
     sysfs::GroupRegistration,
     Device, ExtAck, SkBuff,
@@ -26,6 +27,16 @@ use kernel::{alloc::KBox, c_str, new_mutex, prelude::*, sync::Arc, sync::Mutex, 
 
 /// The `ipsecsim` link type.
 pub(crate) struct Ipsecsim;
+
+/// `IFLA_INFO_DATA` attribute describing the other end of the pair (as
+/// veth's `VETH_INFO_PEER`): a `struct ifinfomsg` and the peer's `IFLA_*`
+/// attributes (`ip link add sim0 type ipsecsim peer name sim1 ...`).
+pub(crate) const IPSECSIM_INFO_PEER: u16 = 1;
+
+const POLICY: [NlaPolicy; 2] = [
+    NlaPolicy::strict_start(),
+    NlaPolicy::min_len(IFINFOMSG_SIZE as u16),
+];
 
 /// State shared by all ipsecsim devices of the module.
 pub(crate) struct SimContext {
@@ -166,6 +177,7 @@ impl Link for Ipsecsim {
     const KIND: &'static CStr = c_str!("ipsecsim");
     type Data = SimDevice;
     type Context = SimContext;
+    const DATA_POLICY: &'static [NlaPolicy] = &POLICY;
 
     fn setup(dev: &Device) {
         dev_ops::install::<SimXfrm>(dev);
@@ -179,7 +191,7 @@ impl Link for Ipsecsim {
         // SAFETY: newlink runs under RTNL.
         let rtnl = unsafe { Rtnl::assume_held() };
         let ctx = link.context();
-        let peer = link.create_peer(c_str!("ipsecsim%d"), extack)?;
+        let peer = link.create_peer_described(IPSECSIM_INFO_PEER, c_str!("ipsecsim%d"), extack)?;
         peer.device().carrier_off();
         let peer = peer.register(SimDevice::new(ctx)?)?;
         link.device().carrier_off();
