@@ -35,6 +35,22 @@ struct link_util {
 	int (*print_ifla_xstats)(struct nlmsghdr *n, void *arg);
 };
 
+/* ip/ip_common.h: the request `ip link add` builds (a plugin only gets a
+ * pointer to its nlmsghdr, the first member). */
+struct iplink_req {
+	struct nlmsghdr n;
+	struct ifinfomsg i;
+	char buf[1024];
+};
+
+/*
+ * ip/iplink.c: parses the generic `ip link add` options (name, netns,
+ * address, mtu, index, up, ...) of argv into req, as for the device itself;
+ * returns the number of arguments it consumed, or < 0. The 4-argument form
+ * of iproute2 4.17 .. 6.11 (6.12 added an int *netns_fd).
+ */
+int iplink_parse(int argc, char **argv, struct iplink_req *req, char **type);
+
 /* include/json_print.h */
 enum output_type {
 	PRINT_FP = 1,
@@ -67,6 +83,11 @@ int print_color_null(enum output_type type, enum color_attr color,
 /* include/libnetlink.h */
 int addattr8(struct nlmsghdr *n, int maxlen, int type, __u8 data);
 int addattr32(struct nlmsghdr *n, int maxlen, int type, __u32 data);
+struct rtattr *addattr_nest(struct nlmsghdr *n, int maxlen, int type);
+int addattr_nest_end(struct nlmsghdr *n, struct rtattr *nest);
+
+/* include/utils.h: reports a repeated argument and exits. */
+void duparg(const char *key, const char *arg) __attribute__((noreturn));
 
 /* include/ll_map.h */
 unsigned int ll_name_to_index(const char *name);
