@@ -2,11 +2,15 @@
 # Helpers for the ipsecsim integration scripts (sourced after lib.sh).
 #
 # Two namespaces: $A holds sim0 (the device under test), $B holds sim1, the
-# other end of the pair ("the other host"). Addresses are documentation
-# prefixes: outer 192.0.2.1/.2 and 2001:db8::1/::2, tunnel inner
+# other end of the pair ("the other host"), created there directly (`peer
+# name sim1 netns $B`, with tools/iproute2/link_ipsecsim.so: `make tools`).
+# Addresses are documentation prefixes: outer 192.0.2.1/.2 and 2001:db8::1/::2, tunnel inner
 # 198.51.100.1/.2 and 2001:db8:1::1/::2.
 
 A=${A:-isa} B=${B:-isb}
+# `ip link add ... type ipsecsim peer ...` needs the project's plugin.
+IP_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/tools/iproute2
+export IP_LIB_DIR
 KEY128=0x0123456789abcdef0123456789abcdef01020304
 KEY256=0x0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef01020304
 
@@ -16,10 +20,8 @@ sim_cleanup() { ip netns del $A 2>/dev/null; ip netns del $B 2>/dev/null; true; 
 sim_setup() {
 	sim_cleanup
 	ip netns add $A && ip netns add $B || return 1
-	ip -n $A link add sim0 type ipsecsim || return 1
-	local peer
-	peer=$(ip -n $A -d -j link show | jq -r '.[] | select(.linkinfo.info_kind == "ipsecsim" and .ifname != "sim0") | .ifname')
-	ip -n $A link set "$peer" netns $B name sim1 || return 1
+	[ -f "$IP_LIB_DIR/link_ipsecsim.so" ] || { echo "sim_setup: no $IP_LIB_DIR/link_ipsecsim.so: run make tools"; return 1; }
+	ip -n $A link add sim0 type ipsecsim peer name sim1 netns $B || return 1
 	ip -n $A addr add 192.0.2.1/24 dev sim0
 	ip -n $B addr add 192.0.2.2/24 dev sim1
 	ip -n $A addr add 2001:db8::1/64 dev sim0 nodad
