@@ -313,11 +313,18 @@ impl<'a, T: Link> NewLink<'a, T> {
                 self.tb,
                 extack.as_raw(),
             );
-            bindings::hbond_helper_put_net(net);
-            let peer = from_err_ptr(peer)?;
-            // INVARIANT: A freshly allocated, unregistered device of type `T`.
+            let peer = match from_err_ptr(peer) {
+                Ok(peer) => peer,
+                Err(e) => {
+                    bindings::hbond_helper_put_net(net);
+                    return Err(e);
+                }
+            };
+            // INVARIANT: A freshly allocated, unregistered device of type
+            // `T`; the namespace reference is ours.
             Ok(NewDevice {
                 ptr: peer,
+                net,
                 ifm: None,
                 _type: PhantomData,
             })
@@ -349,9 +356,9 @@ impl<'a, T: Link> NewLink<'a, T> {
             extack.set_msg(c_str!("peer: attribute too short for an ifinfomsg"));
             return Err(EINVAL);
         }
-        // SAFETY: The payload holds at least an `ifinfomsg` (checked above);
-        // netlink attributes are 4-byte aligned, enough for it.
-        let ifm = unsafe { *info.as_ptr().cast::<bindings::ifinfomsg>() };
+        // SAFETY: The payload holds at least an `ifinfomsg` (checked above),
+        // read without assuming alignment; any bytes are a valid one.
+        let ifm = unsafe { info.as_ptr().cast::<bindings::ifinfomsg>().read_unaligned() };
         let mut tb = [core::ptr::null_mut::<bindings::nlattr>(); IFLA_TABLE_LEN];
         let ext = extack.as_raw();
         // SAFETY: `tb` has `IFLA_MAX + 1` entries; `nla` is a validated
@@ -417,22 +424,28 @@ impl<'a, T: Link> NewLink<'a, T> {
                 extack.as_raw(),
             )
         });
-        // SAFETY: Our reference from `rtnl_link_get_net`; the new device
-        // holds its own.
-        unsafe { bindings::hbond_helper_put_net(net) };
-        let Some(peer) = peer else {
-            extack.set_msg(c_str!("peer: no permission in the target namespace"));
-            return Err(EPERM);
+        let peer = peer.map(from_err_ptr);
+        let Some(Ok(peer)) = peer else {
+            // SAFETY: Our reference from `rtnl_link_get_net`, unused.
+            unsafe { bindings::hbond_helper_put_net(net) };
+            return Err(match peer {
+                Some(Err(e)) => e,
+                _ => {
+                    extack.set_msg(c_str!("peer: no permission in the target namespace"));
+                    EPERM
+                }
+            });
         };
-        let peer = from_err_ptr(peer)?;
         if ifm.ifi_index != 0 {
             // SAFETY: The device is ours and unregistered; a negative index
             // was refused by `rtnl_nla_parse_ifinfomsg`.
             unsafe { (*peer).ifindex = ifm.ifi_index };
         }
-        // INVARIANT: A freshly allocated, unregistered device of type `T`.
+        // INVARIANT: A freshly allocated, unregistered device of type `T`;
+        // the namespace reference is ours.
         Ok(NewDevice {
             ptr: peer,
+            net,
             ifm: Some(ifm),
             _type: PhantomData,
         })
@@ -451,9 +464,12 @@ const IFLA_TABLE_LEN: usize = bindings::__IFLA_MAX as usize;
 ///
 /// # Invariants
 ///
-/// `ptr` is a valid, unregistered device of type `T` that this object owns.
+/// `ptr` is a valid, unregistered device of type `T` that this object owns;
+/// `net` is a reference to its namespace that this object holds (as veth
+/// does until the peer is registered).
 pub struct NewDevice<T: Link> {
     ptr: *mut bindings::net_device,
+    net: *mut bindings::net,
     /// Flags for `rtnl_configure_link`, from the request's peer description.
     ifm: Option<bindings::ifinfomsg>,
     _type: PhantomData<T>,
@@ -467,13 +483,19 @@ impl<T: Link> NewDevice<T> {
     }
 
     /// Registers the device with `data`; from then on the kernel owns it.
-    pub fn register<'a>(self, data: impl PinInit<T::Data, Error>) -> Result<&'a LinkDevice<T>> {
+    pub fn register<'a>(mut self, data: impl PinInit<T::Data, Error>) -> Result<&'a LinkDevice<T>> {
         let ptr = self.ptr;
         // SAFETY: Valid by the type invariant. After a successful
         // registration the device lives until unregistered under RTNL, which
         // the caller (holding RTNL for `'a`) observes.
         let dev = unsafe { Device::from_raw(ptr) };
-        let dev = register_device::<T>(dev, data)?;
+        let dev = register_device::<T>(dev, data);
+        // SAFETY: Our reference (type invariant); the device is registered
+        // in the namespace now, or is about to be freed by `drop`.
+        unsafe {
+            bindings::hbond_helper_put_net(core::mem::replace(&mut self.net, core::ptr::null_mut()))
+        };
+        let dev = dev?;
         let ifm = self
             .ifm
             .as_ref()
@@ -496,6 +518,10 @@ impl<T: Link> Drop for NewDevice<T> {
     fn drop(&mut self) {
         // SAFETY: The device is ours and unregistered.
         unsafe { bindings::free_netdev(self.ptr) }
+        if !self.net.is_null() {
+            // SAFETY: Our reference, by the type invariant.
+            unsafe { bindings::hbond_helper_put_net(self.net) }
+        }
     }
 }
 
