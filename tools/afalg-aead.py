@@ -13,6 +13,9 @@ drivers such as the ipsecsim engines.
                                      SIZE-byte requests back to back for SECS
                                      seconds, so the driver always has work
                                      queued; prints "<bytes> <seconds> <B/s>"
+  afalg-aead.py stall DRIVER FILE MS writes MS to FILE (an engine's
+                                     fault_stall_ms), then times one request;
+                                     prints its milliseconds
   afalg-aead.py hold DRIVER SECS     keeps a transform of DRIVER for SECS
                                      seconds (prints "holding" first)
 
@@ -118,6 +121,18 @@ def bench(driver, secs, size, jobs):
     return 0
 
 
+def stall(driver, path, ms):
+    # Everything slow (interpreter, socket set-up) happens before the stall
+    # starts, so the request's time is the stall's.
+    alg = transform(driver)
+    with open(path, "w") as f:
+        f.write(str(ms))
+    start = time.monotonic()
+    out = encrypt(alg, PLAIN)
+    print(f"{(time.monotonic() - start) * 1000:.0f}")
+    return 0 if out == CIPHER else 1
+
+
 def hold(driver, secs):
     alg = transform(driver)
     print("holding", flush=True)
@@ -134,6 +149,8 @@ def main(argv):
     if len(argv) >= 5 and argv[1] == "bench":
         jobs = int(argv[5]) if len(argv) >= 6 else 4
         return bench(argv[2], float(argv[3]), int(argv[4]), jobs)
+    if len(argv) >= 5 and argv[1] == "stall":
+        return stall(argv[2], argv[3], int(argv[4]))
     if len(argv) >= 4 and argv[1] == "hold":
         return hold(argv[2], float(argv[3]))
     print(__doc__, file=sys.stderr)
