@@ -53,11 +53,12 @@ run_case() {
 	ok "$label: no authentication failures" test "$(stat sim0 $A ipsec_rx_auth_failed)" = 0
 }
 
+# Four cases cover each dimension both ways: family, mode, key size, ESN,
+# and whether the peer is software or offloaded too (each case takes about
+# a minute under TCG).
 run_case "v4 transport gcm128" 4 transport $KEY128 no no
-run_case "v6 transport gcm256 esn" 6 transport $KEY256 yes no
-run_case "v4 tunnel gcm256 esn" 4 tunnel $KEY256 yes no
-run_case "v6 tunnel gcm128" 6 tunnel $KEY128 no no
-run_case "v4 transport both offloaded" 4 transport $KEY256 no yes
-run_case "v6 tunnel both offloaded esn" 6 tunnel $KEY128 yes yes
+run_case "v6 tunnel gcm256 esn" 6 tunnel $KEY256 yes no
+run_case "v4 tunnel gcm256 esn both offloaded" 4 tunnel $KEY256 yes yes
+run_case "v6 transport gcm128 both offloaded" 6 transport $KEY128 no yes
 
 tap_done
