@@ -5,7 +5,7 @@
 #   make setup     install packages and tools, build the test kernel (cached)
 #   make           build hbond.ko and ipsecsim.ko against KDIR
 #   make test      everything: style, host tests, module build, guest tests
-#   make tools     hbondctl (target/release) and the iproute2 plugin
+#   make tools     hbondctl (target/debug) and the iproute2 plugin
 #   make run       the demo in a QEMU guest
 #   make shell     interactive guest with the modules loaded
 #   make guest CMD="..."   run one command in the guest with the modules loaded
@@ -29,7 +29,7 @@ modules:
 # Host tools: the CLI and the iproute2 plugin (tools/iproute2/link_hbond.so,
 # used with IP_LIB_DIR=tools/iproute2 ip ...).
 tools:
-	/usr/bin/cargo build --release -p hbondctl
+	/usr/bin/cargo build -p hbondctl
 	$(MAKE) -C tools/iproute2
 
 # Build with clippy as the Rust compiler driver (the kernel's CLIPPY=1).

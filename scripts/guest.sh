@@ -48,7 +48,7 @@ out=$(cd "$out" && pwd)
 
 # The project tree is shared explicitly, writable for the results: a guest
 # does not see every host directory (/var/tmp, for one).
-vng_args=(--run "$kdir" --cpus 2 --memory 2G --rwdir "$HBOND_TOP" --cwd "$HBOND_TOP"
+vng_args=(--run "$kdir" --cpus "${HBOND_GUEST_CPUS:-2}" --memory 2G --rwdir "$HBOND_TOP" --cwd "$HBOND_TOP"
 	--append "panic=-1 oops=panic log_buf_len=8M")
 case "$out/" in "$HBOND_TOP"/*) ;; *) vng_args+=(--rwdir "$out") ;; esac
 [ "${HBOND_KVM:-0}" = 1 ] || vng_args+=(--disable-kvm)

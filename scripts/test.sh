@@ -76,8 +76,9 @@ if [ -f hbond.ko ] && [ -f ipsecsim.ko ]; then
 	rm -rf out/guest out/guest2 out/guest.rc out/guest2.rc
 	mkdir -p out/guest out/guest2
 	if [ "${HBOND_GUEST_PARALLEL:-1}" = 1 ]; then
-		run_guest "$HBOND_TOP/out/guest" out/guest.log "${first_guest[@]}" &
-		run_guest "$HBOND_TOP/out/guest2" out/guest2.log "${second_guest[@]}" &
+		# One vCPU each: two 2-vCPU TCG guests on 2 cores spin for each other.
+		HBOND_GUEST_CPUS=${HBOND_GUEST_CPUS:-1} run_guest "$HBOND_TOP/out/guest" out/guest.log "${first_guest[@]}" &
+		HBOND_GUEST_CPUS=${HBOND_GUEST_CPUS:-1} run_guest "$HBOND_TOP/out/guest2" out/guest2.log "${second_guest[@]}" &
 		wait
 		cat out/guest.log out/guest2.log
 		guest_result "$HBOND_TOP/out/guest" 1

@@ -5,7 +5,7 @@
 # checks after it start no process (every exec is slow in the TCG guest).
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-CTL=$top/target/release/hbondctl
+CTL=$top/target/debug/hbondctl
 export IP_LIB_DIR=$top/tools/iproute2
 
 in_a() { ip netns exec "$A" "$@"; }
