@@ -2,6 +2,7 @@
 
 //! Networking: devices, link types, socket buffers.
 
+pub mod counter;
 pub mod device;
 pub mod ethtool;
 pub mod extack;

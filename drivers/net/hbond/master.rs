@@ -205,10 +205,10 @@ impl Link for Hbond {
         msg.put_u8(slave_attr::LINK, port.link_state() as u8)?;
         msg.put_u32(slave_attr::LINK_FAILURES, port.link_failures.load(Relaxed))?;
         msg.put_bytes(slave_attr::PERM_HWADDR, &port.perm_mac)?;
-        msg.put_u64(slave_attr::TX_PACKETS, port.tx.packets.load(Relaxed))?;
-        msg.put_u64(slave_attr::TX_BYTES, port.tx.bytes.load(Relaxed))?;
-        msg.put_u64(slave_attr::RX_PACKETS, port.rx.packets.load(Relaxed))?;
-        msg.put_u64(slave_attr::RX_BYTES, port.rx.bytes.load(Relaxed))?;
+        msg.put_u64(slave_attr::TX_PACKETS, port.tx.read().0)?;
+        msg.put_u64(slave_attr::TX_BYTES, port.tx.read().1)?;
+        msg.put_u64(slave_attr::RX_PACKETS, port.rx.read().0)?;
+        msg.put_u64(slave_attr::RX_BYTES, port.rx.read().1)?;
         Ok(())
     }
 

@@ -5,31 +5,13 @@
 
 use crate::hbond_core::link::{Link, LinkState};
 use crate::kernel_ext::net::{
+    counter::Counter,
     device::MacAddr,
     rx_handler::{RxHandler, RxHandlerRegistration, RxVerdict},
     Device, SkBuff,
 };
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering::Relaxed};
 use kernel::{sync::Arc, types::ARef};
-
-/// Packet and byte counters of one direction.
-#[derive(Default)]
-pub(crate) struct Counters {
-    pub(crate) packets: AtomicU64,
-    pub(crate) bytes: AtomicU64,
-    pub(crate) dropped: AtomicU64,
-}
-
-impl Counters {
-    pub(crate) fn pass(&self, len: u32) {
-        self.packets.fetch_add(1, Relaxed);
-        self.bytes.fetch_add(u64::from(len), Relaxed);
-    }
-
-    pub(crate) fn drop_one(&self) {
-        self.dropped.fetch_add(1, Relaxed);
-    }
-}
 
 /// What the team itself drops (the rest of its statistics is the sum of
 /// its slaves').
@@ -45,8 +27,8 @@ pub(crate) struct TeamStats {
 pub(crate) struct SlavePort {
     pub(crate) master: ARef<Device>,
     pub(crate) team_stats: Arc<TeamStats>,
-    pub(crate) tx: Counters,
-    pub(crate) rx: Counters,
+    pub(crate) tx: Counter,
+    pub(crate) rx: Counter,
     /// Delivers what it receives to the team (AFT active / ALB receive slave).
     pub(crate) receives: AtomicBool,
     pub(crate) link_state: AtomicU8,
@@ -60,8 +42,8 @@ impl SlavePort {
         Self {
             master: master.into(),
             team_stats,
-            tx: Counters::default(),
-            rx: Counters::default(),
+            tx: Counter::default(),
+            rx: Counter::default(),
             receives: AtomicBool::new(false),
             link_state: AtomicU8::new(LinkState::Fail as u8),
             link_failures: AtomicU32::new(0),

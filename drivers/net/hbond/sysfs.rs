@@ -178,10 +178,10 @@ impl SysfsGroup for SlaveSysfs {
                     "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
                     m[0], m[1], m[2], m[3], m[4], m[5]
                 ),
-                4 => writeln!(out, "{}", port.tx.packets.load(Relaxed)),
-                5 => writeln!(out, "{}", port.tx.bytes.load(Relaxed)),
-                6 => writeln!(out, "{}", port.rx.packets.load(Relaxed)),
-                _ => writeln!(out, "{}", port.rx.bytes.load(Relaxed)),
+                4 => writeln!(out, "{}", port.tx.read().0),
+                5 => writeln!(out, "{}", port.tx.read().1),
+                6 => writeln!(out, "{}", port.rx.read().0),
+                _ => writeln!(out, "{}", port.rx.read().1),
             }
             .map_err(|_| EINVAL)
         })

@@ -1,38 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Per-device traffic counters, updated locklessly from any CPU.
+//! Per-device counters of the inline ESP path (traffic counters are the
+//! shared `Counter`).
 
+pub(crate) use crate::kernel_ext::net::counter::Counter;
 use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
-
-/// Packet and byte counters of one direction.
-#[derive(Default)]
-pub(crate) struct Counter {
-    packets: AtomicU64,
-    bytes: AtomicU64,
-    dropped: AtomicU64,
-}
-
-impl Counter {
-    /// Counts one packet of `len` bytes that went through.
-    pub(crate) fn pass(&self, len: u32) {
-        self.packets.fetch_add(1, Relaxed);
-        self.bytes.fetch_add(u64::from(len), Relaxed);
-    }
-
-    /// Counts one dropped packet.
-    pub(crate) fn drop_one(&self) {
-        self.dropped.fetch_add(1, Relaxed);
-    }
-
-    /// (packets, bytes, dropped).
-    pub(crate) fn read(&self) -> (u64, u64, u64) {
-        (
-            self.packets.load(Relaxed),
-            self.bytes.load(Relaxed),
-            self.dropped.load(Relaxed),
-        )
-    }
-}
 
 /// What the inline ESP path did, per device.
 #[derive(Default)]
