@@ -144,12 +144,10 @@ impl<T: AeadDriver> AeadRequest<T> {
 
     /// Copies the IV into `iv` (which has the algorithm's IV size).
     pub fn copy_iv(&self, iv: &mut [u8]) {
-        // SAFETY: The IV has the transform's IV size, which the caller's
-        // buffer has too (the algorithm was registered with it); valid
-        // while the request is pending.
+        // SAFETY: The transform is valid while the request is pending.
         let ivsize = unsafe { bindings::hbond_helper_crypto_aead_ivsize(self.crypto_tfm()) };
         let n = iv.len().min(ivsize as usize);
-        // SAFETY: `iv` points to `ivsize >= n` readable bytes (see above).
+        // SAFETY: `iv` points to `ivsize >= n` bytes valid while pending.
         let src = unsafe { core::slice::from_raw_parts(self.raw().iv, n) };
         iv[..n].copy_from_slice(src);
     }
@@ -159,20 +157,14 @@ impl<T: AeadDriver> AeadRequest<T> {
         self.raw().base.flags & bindings::CRYPTO_TFM_REQ_MAY_BACKLOG != 0
     }
 
-    /// Whether the submitter allows the driver to sleep while submitting.
-    pub fn may_sleep(&self) -> bool {
-        self.raw().base.flags & bindings::CRYPTO_TFM_REQ_MAY_SLEEP != 0
-    }
-
     /// Copies `buf.len()` bytes of the source, from offset 0, into `buf`.
     pub fn read_source(&self, buf: &mut [u8]) -> Result {
         let len = u32::try_from(buf.len()).map_err(|_| code::EINVAL)?;
         if buf.len() > self.work_bytes() {
             return Err(code::EINVAL);
         }
-        // SAFETY: The source scatterlist covers `assoclen + cryptlen` bytes
-        // (crypto API contract), at least `len`; `buf` is writable for
-        // `len` bytes.
+        // The source covers `assoclen + cryptlen >= len` bytes (crypto API).
+        // SAFETY: As above; `buf` is writable for `len` bytes.
         unsafe {
             bindings::hbond_helper_sg_copy(self.raw().src, buf.as_mut_ptr().cast(), 0, len, false)
         };
@@ -192,9 +184,9 @@ impl<T: AeadDriver> AeadRequest<T> {
         let (Ok(start), Ok(len)) = (u32::try_from(start), u32::try_from(buf.len())) else {
             return Err(code::EINVAL);
         };
-        // SAFETY: The destination covers the associated data and the output
-        // (crypto API contract), checked above to include `start..end`. The
-        // copy only reads `buf` (the helper's buffer argument is not const).
+        // The destination covers associated data and output (crypto API),
+        // checked above to include `start..end`; the copy only reads `buf`.
+        // SAFETY: As above.
         unsafe {
             bindings::hbond_helper_sg_copy(
                 self.raw().dst,

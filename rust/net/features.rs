@@ -217,9 +217,8 @@ impl UpperFeatures {
     /// ([`Device::change_features`]).
     pub fn apply(&self, dev: &Device, rtnl: &Rtnl) {
         let raw = dev.as_raw();
-        // SAFETY: The device is registered and RTNL, which serialises the
-        // writers of these fields, is held; the data path reads them racily
-        // as in C.
+        // RTNL (held) serialises the writers; the data path reads racily, as in C.
+        // SAFETY: As above; the device is registered.
         unsafe {
             (*raw).gso_partial_features = self.gso_partial.0;
             (*raw).vlan_features = self.vlan.0;

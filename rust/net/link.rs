@@ -361,9 +361,8 @@ impl<'a, T: Link> NewLink<'a, T> {
         let ifm = unsafe { info.as_ptr().cast::<bindings::ifinfomsg>().read_unaligned() };
         let mut tb = [core::ptr::null_mut::<bindings::nlattr>(); IFLA_TABLE_LEN];
         let ext = extack.as_raw();
-        // SAFETY: `tb` has `IFLA_MAX + 1` entries; `nla` is a validated
-        // attribute of the request holding an `ifinfomsg` (checked above);
-        // the extack is the request's.
+        // `tb` has `IFLA_MAX + 1` entries; `nla` holds an `ifinfomsg` (checked).
+        // SAFETY: As above; the extack is the request's.
         let ret = unsafe { bindings::rtnl_nla_parse_ifinfomsg(tb.as_mut_ptr(), nla, ext) };
         if ret < 0 {
             extack.set_msg_if_unset(c_str!("peer: invalid attributes"));

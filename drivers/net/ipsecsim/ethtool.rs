@@ -8,8 +8,12 @@ use crate::kernel_ext::net::{
     Device,
 };
 use crate::pair::Ipsecsim;
-use core::{fmt::Write, sync::atomic::Ordering::Relaxed};
-use kernel::{c_str, prelude::*, str::CStr};
+use core::sync::atomic::Ordering::Relaxed;
+use kernel::{
+    c_str, fmt,
+    prelude::*,
+    str::{CStr, CString},
+};
 
 /// The `ethtool_ops` of ipsecsim devices.
 pub(crate) struct SimEthtool;
@@ -47,11 +51,9 @@ impl EthtoolOps for SimEthtool {
         let Some(dev) = LinkDevice::<Ipsecsim>::try_from_device(dev) else {
             return;
         };
-        let mut name = [0u8; 32];
-        let mut out = SliceWriter::new(&mut name);
-        if write!(out, "ipsecsim-engine-{}", dev.data().engine.id()).is_ok() {
-            let len = out.len();
-            info.set_bus_info(&name[..len]);
+        if let Ok(name) = CString::try_from_fmt(fmt!("ipsecsim-engine-{}", dev.data().engine.id()))
+        {
+            info.set_bus_info(name.as_bytes());
         }
     }
 
@@ -90,33 +92,5 @@ impl EthtoolOps for SimEthtool {
         for (o, v) in out.iter_mut().zip(values) {
             *o = v;
         }
-    }
-}
-
-/// Formats into a fixed buffer.
-struct SliceWriter<'a> {
-    buf: &'a mut [u8],
-    len: usize,
-}
-
-impl<'a> SliceWriter<'a> {
-    fn new(buf: &'a mut [u8]) -> Self {
-        Self { buf, len: 0 }
-    }
-
-    fn len(&self) -> usize {
-        self.len
-    }
-}
-
-impl Write for SliceWriter<'_> {
-    fn write_str(&mut self, s: &str) -> core::fmt::Result {
-        let end = self.len.checked_add(s.len()).ok_or(core::fmt::Error)?;
-        self.buf
-            .get_mut(self.len..end)
-            .ok_or(core::fmt::Error)?
-            .copy_from_slice(s.as_bytes());
-        self.len = end;
-        Ok(())
     }
 }
