@@ -4,9 +4,10 @@
 //! for the socket, netlink-packet-core/-route for the messages): requests
 //! that wait for the kernel's acknowledgement (with its extended-ack message
 //! on failure), and dumps, asked again when the kernel marks them
-//! interrupted (`NLM_F_DUMP_INTR`). The crates have no synchronous
-//! request/dump loop, nor do they decode extended acks; that is all this
-//! module adds.
+//! interrupted (`NLM_F_DUMP_INTR`). That loop and the extended-ack text are
+//! all this module adds: netlink-sys and -packet-core have neither, and the
+//! async loop of netlink-proto/rtnetlink handles neither extended acks nor
+//! `NLM_F_DUMP_INTR` (and would bring an async runtime).
 
 use std::fmt;
 use std::io;
