@@ -12,5 +12,6 @@ pub mod aft;
 pub mod alb;
 pub mod link;
 pub mod options;
+pub mod path;
 pub mod slave_info;
 pub mod stats;
