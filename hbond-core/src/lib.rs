@@ -13,5 +13,6 @@ pub mod alb;
 pub mod link;
 pub mod options;
 pub mod path;
+pub mod sa;
 pub mod slave_info;
 pub mod stats;

@@ -791,7 +791,7 @@ mod tests {
         };
         assert!(!team_offload_available(&[absent]));
         let m = [inline_engine(), NONE];
-        assert!(sa_servable(Some(0).map(MemberId), EngineSet::EMPTY, &m));
+        assert!(sa_servable(Some(MemberId(0)), EngineSet::EMPTY, &m));
         assert!(sa_servable(None, EngineSet(1), &m));
         assert!(!sa_servable(None, EngineSet(0b10), &m));
         assert!(!sa_servable(Some(MemberId(1)), EngineSet::EMPTY, &m));
