@@ -74,17 +74,33 @@ impl SaKey {
     /// `seed` is random per team (`get_random_u32()`), so that a peer
     /// choosing SPIs cannot aim at one bucket.
     pub fn hash(&self, seed: u32) -> u32 {
-        let mut h = seed ^ 0x9e37_79b9;
-        for c in self.daddr.chunks_exact(4) {
-            h = mix(h, u32::from_be_bytes([c[0], c[1], c[2], c[3]]));
-        }
-        h = mix(h, self.spi);
-        h = mix(
-            h,
-            u32::from(self.proto) | (u32::from(self.family.af()) << 8),
-        );
-        finish(h ^ 24)
+        let d = |i: usize| {
+            let c = &self.daddr[i * 4..i * 4 + 4];
+            u32::from_be_bytes([c[0], c[1], c[2], c[3]])
+        };
+        hash_words(
+            seed,
+            &[
+                d(0),
+                d(1),
+                d(2),
+                d(3),
+                self.spi,
+                u32::from(self.proto) | (u32::from(self.family.af()) << 8),
+            ],
+        )
     }
+}
+
+/// A seeded 32-bit hash of `words` in which every output bit depends on
+/// every input bit (the murmur3 construction); used for SA keys and inner
+/// flows.
+pub fn hash_words(seed: u32, words: &[u32]) -> u32 {
+    let mut h = seed ^ 0x9e37_79b9;
+    for &w in words {
+        h = mix(h, w);
+    }
+    finish(h ^ (words.len() as u32).wrapping_mul(4))
 }
 
 /// One round of a multiply-rotate hash (the murmur3 construction).
@@ -407,7 +423,8 @@ mod tests {
     /// SPIs differing only in their top byte, IPv6 peers in one /64.
     #[test]
     fn hash_spreads_10000_sas() {
-        let patterns: [(&str, fn(u32) -> SaKey); 5] = [
+        type Pattern = (&'static str, fn(u32) -> SaKey);
+        let patterns: [Pattern; 5] = [
             ("sequential spi", |i| {
                 SaKey::v4([10, 0, 0, 2], 0x100 + i, 50)
             }),
