@@ -15,7 +15,7 @@
 //! (whose per-transform random salt would make IVs of different engines
 //! collide); it calls `rfc4106(gcm(aes))` with the IV it builds.
 
-use super::sa::hash_words;
+use super::sa::{hash_words, SaKey};
 
 /// ESP header: SPI and low sequence number.
 pub const ESP_HEADER_LEN: usize = 8;
@@ -296,6 +296,66 @@ pub fn inner_flow_at(pkt: &[u8], esp: usize, end: usize) -> Option<InnerFlow> {
     inner_flow(&pkt[start..t], pkt[t + 1])
 }
 
+/// IP protocol number of ESP.
+pub const IPPROTO_ESP: u8 = 50;
+
+/// A received ESP packet as the team's receive hook finds it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RxEsp {
+    /// The registry key of its SA.
+    pub key: SaKey,
+    /// Offset of the ESP header.
+    pub esp: usize,
+    /// End of the ESP packet (ICV included), from the IP length.
+    pub end: usize,
+    /// Low sequence number from the header.
+    pub seq_lo: u32,
+}
+
+/// Finds ESP in a received packet of `pkt_len` bytes whose bytes `pkt`
+/// (at least the headers) start at the outer IP header: IPv4 that is not a
+/// fragment, or IPv6 whose first next header is ESP. Anything else (and
+/// ESP in UDP) is left to the stack. The packet must have room for header,
+/// IV, at least one byte of text and the ICV.
+pub fn rx_esp(pkt: &[u8], pkt_len: usize) -> Option<RxEsp> {
+    let first = *pkt.first()?;
+    let word = |off: usize| -> Option<u32> {
+        let b = pkt.get(off..off + 4)?;
+        Some(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+    };
+    let (v6, esp, end) = match first >> 4 {
+        4 => {
+            let ihl = usize::from(first & 0x0f) * 4;
+            if ihl < 20 || be16(pkt, 6)? & 0x3fff != 0 || *pkt.get(9)? != IPPROTO_ESP {
+                return None;
+            }
+            (false, ihl, usize::from(be16(pkt, 2)?))
+        }
+        6 => {
+            if *pkt.get(6)? != IPPROTO_ESP {
+                return None;
+            }
+            (true, 40, 40 + usize::from(be16(pkt, 4)?))
+        }
+        _ => return None,
+    };
+    if end > pkt_len || end < esp + ESP_HEADER_LEN + IV_LEN + 1 + ICV_LEN {
+        return None;
+    }
+    let spi = word(esp)?;
+    let key = if v6 {
+        SaKey::v6(pkt.get(24..40)?.try_into().ok()?, spi, IPPROTO_ESP)
+    } else {
+        SaKey::v4(pkt.get(16..20)?.try_into().ok()?, spi, IPPROTO_ESP)
+    };
+    Some(RxEsp {
+        key,
+        esp,
+        end,
+        seq_lo: word(esp + 4)?,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     extern crate std;
@@ -469,6 +529,35 @@ mod tests {
     }
 
     #[test]
+    fn rx_keys_of_real_packets() {
+        let r = rx_esp(&V4_TRANSPORT_UDP[14..], V4_TRANSPORT_UDP.len() - 14).unwrap();
+        assert_eq!(r.key, SaKey::v4([10, 0, 0, 2], 0x1001, 50));
+        assert_eq!(
+            (r.esp, r.end, r.seq_lo),
+            (20, V4_TRANSPORT_UDP.len() - 14, 7)
+        );
+        let p = &V6_TUNNEL_UDP[14..];
+        let r = rx_esp(p, p.len()).unwrap();
+        let mut d = [0u8; 16];
+        d[..4].copy_from_slice(&[0x20, 0x01, 0x0d, 0xb8]);
+        d[15] = 2;
+        assert_eq!(r.key, SaKey::v6(d, 0x3003, 50));
+        assert_eq!((r.esp, r.seq_lo), (40, 9));
+        // Offsets found on receive are the ones the inner parser takes.
+        assert_eq!(inner_flow_at(p, r.esp, r.end).unwrap().dport, 53);
+        // Not ESP: the clear inner packet of the tunnel case.
+        let inner = &V4_TUNNEL_TCP[14 + 20 + 16..14 + 20 + 16 + 40];
+        assert_eq!(rx_esp(inner, inner.len()), None);
+        // Cut short (IP length beyond the packet), or a fragment.
+        let p = &V4_TRANSPORT_UDP[14..];
+        assert_eq!(rx_esp(p, p.len() - 1), None);
+        let mut frag = p.to_vec();
+        frag[6] |= 0x20;
+        assert_eq!(rx_esp(&frag, frag.len()), None);
+        assert_eq!(rx_esp(&[], 0), None);
+    }
+
+    #[test]
     fn malformed_inner_headers_and_offsets() {
         assert_eq!(inner_flow(&[0x45, 0, 0], proto::IPIP), None);
         assert_eq!(inner_flow(&[0x60; 39], proto::IPV6), None);
@@ -633,12 +722,15 @@ mod tests {
             prop_assert_eq!(Aad::new(spi, a, true) == Aad::new(spi, b, true), a == b);
         }
 
-        /// The parser never panics on arbitrary bytes and offsets.
+        /// The parsers never panic on arbitrary bytes and offsets.
         #[test]
         fn parser_total(bytes in proptest::collection::vec(any::<u8>(), 0..128),
                         nh in any::<u8>(), esp in 0usize..140, end in 0usize..140) {
             let _ = inner_flow(&bytes, nh);
             let _ = inner_flow_at(&bytes, esp, end);
+            if let Some(r) = rx_esp(&bytes, end) {
+                prop_assert!(r.end <= end && r.esp < r.end);
+            }
         }
 
         /// Same as ipsecsim's reconstruction of the sequence number.
