@@ -859,12 +859,13 @@ mod tests {
     }
 
     fn arb_member() -> impl Strategy<Value = Member> {
+        let likely = || proptest::bool::weighted(0.75);
         (
+            likely(),
             any::<bool>(),
             any::<bool>(),
-            any::<bool>(),
-            any::<bool>(),
-            any::<bool>(),
+            likely(),
+            likely(),
             0u32..3,
         )
             .prop_map(|(present, inline, link, has, usable, room)| Member {
@@ -890,9 +891,9 @@ mod tests {
         /// takes the member's own engine when it can.
         #[test]
         fn selection_is_always_usable(
-            members in proptest::collection::vec(arb_member(), 0..=MAX_MEMBERS),
+            members in proptest::collection::vec(arb_member(), 0..=12),
             allowed in any::<u32>(),
-            member in 0u8..40,
+            member in 0u8..14,
             sticky in proptest::option::of(0u8..40),
             mode in arb_mode(),
             mut cursor in any::<u32>(),
