@@ -169,13 +169,16 @@ ok "pair for the template instance" sim_setup
 DRV=$(sysr engine)-rfc4106-gcm-aes
 warnings() { dmesg | grep -cE 'WARNING:|BUG:|still in use' || true; }
 warn0=$(warnings)
-$AFALG hold "seqiv($DRV)" 5 > /tmp/hold.out 2>&1 &
+# Held until killed (a timed hold may end early on a loaded machine).
+$AFALG hold "seqiv($DRV)" 600 > /tmp/hold.out 2>&1 &
 holder=$!
 ok "hold a transform of seqiv(engine)" poll 30 grep -q holding /tmp/hold.out
 ok "the instance is registered" grep -q "driver       : seqiv($DRV)\$" /proc/crypto
 ok "delete the pair while held" ip -n $A link del sim0
+ok "engine algorithm still registered while held" grep -q "driver       : $DRV\$" /proc/crypto
 ok "rmmod refused while held" bash -c "! rmmod ipsecsim 2>/dev/null"
-wait $holder
+ok "the holder is still there" kill -0 $holder
+kill $holder; wait $holder
 both_gone() { ! grep -qE "driver       : (seqiv\()?$DRV\)?\$" /proc/crypto; }
 ok "released: engine algorithm and instance gone within 3 s" poll 3 both_gone
 ok "unload with the instance gone" bash -c "rmmod ipsecsim && cat /proc/crypto > /dev/null"
