@@ -18,6 +18,10 @@ drivers such as the ipsecsim engines.
                                      prints its milliseconds
   afalg-aead.py hold DRIVER SECS     keeps a transform of DRIVER for SECS
                                      seconds (prints "holding" first)
+  afalg-aead.py churn DRIVER SECS    makes transforms of DRIVER (one request
+                                     each) back to back until DRIVER is gone
+                                     (ENOENT) or SECS pass; prints
+                                     "<count> gone" or "<count> timeout"
 
 DRIVER is an algorithm or driver name of rfc4106(gcm(aes)).
 """
@@ -141,6 +145,27 @@ def hold(driver, secs):
     return 0
 
 
+def churn(driver, secs):
+    deadline = time.monotonic() + secs
+    count = 0
+    while time.monotonic() < deadline:
+        try:
+            alg = transform(driver)
+        except OSError as e:
+            if e.errno == errno.ENOENT:
+                print(f"{count} gone")
+                return 0
+            continue
+        count += 1
+        try:
+            encrypt(alg, PLAIN)
+        except OSError:
+            pass
+        alg.close()
+    print(f"{count} timeout")
+    return 0
+
+
 def main(argv):
     if len(argv) >= 3 and argv[1] == "vector":
         return vector(argv[2])
@@ -153,6 +178,8 @@ def main(argv):
         return stall(argv[2], argv[3], int(argv[4]))
     if len(argv) >= 4 and argv[1] == "hold":
         return hold(argv[2], float(argv[3]))
+    if len(argv) >= 4 and argv[1] == "churn":
+        return churn(argv[2], float(argv[3]))
     print(__doc__, file=sys.stderr)
     return 2
 

@@ -7,6 +7,15 @@
 //! algorithm (name, unique driver name, priority) with driver data shared by
 //! its transforms. Requests reach the driver as [`AeadRequest`]s, which it
 //! completes later from its own context, exactly once.
+//!
+//! Transforms may outlive the wish to unregister: the crypto manager's
+//! self-test (which runs in the background after registration; 6.12's
+//! `crypto_register_alg` does not wait for it), an AF_ALG socket, a template
+//! instance such as `seqiv(<driver name>)` all hold references.
+//! [`Registration::try_release`] unregisters and frees only an algorithm
+//! nobody uses (check and removal are one step under `crypto_alg_sem`);
+//! owners keep a registration until it succeeds. Dropping a registration
+//! always unregisters it, but must leak its memory if it is still in use.
 
 use crate::kernel_ext::crypto::aead::Direction;
 use crate::kernel_ext::{bindings, error as errno};
@@ -14,6 +23,7 @@ use core::{marker::PhantomData, mem::MaybeUninit, ptr::NonNull};
 use kernel::{
     alloc::{flags::GFP_KERNEL, KBox},
     error::{code, to_result, Error, Result},
+    init::PinInit,
     str::CStr,
     ThisModule,
 };
@@ -26,14 +36,20 @@ pub trait AeadDriver: Sized + 'static {
     /// State of one transform, such as its key.
     type Tfm: Send + Sync;
 
-    /// A new transform of the algorithm with data `alg`. May sleep.
-    fn init_tfm(alg: &Self::AlgData) -> Result<Self::Tfm>;
+    /// A new transform of the algorithm with data `alg`, initialised in
+    /// place (the context never moves until the transform is freed). May
+    /// sleep.
+    fn init_tfm(alg: &Self::AlgData) -> impl PinInit<Self::Tfm, Error>;
 
-    /// Sets the key; no request of the transform is in flight.
-    fn set_key(tfm: &mut Self::Tfm, key: &[u8]) -> Result;
+    /// Sets the key. The crypto API asks callers not to change a key while
+    /// requests are in flight but does not enforce it, so other requests
+    /// (and other `set_key` calls) may run concurrently: the transform is
+    /// shared, changes go through interior mutability. May sleep.
+    fn set_key(tfm: &Self::Tfm, key: &[u8]) -> Result;
 
-    /// Sets the tag size; no request of the transform is in flight.
-    fn set_authsize(tfm: &mut Self::Tfm, size: u32) -> Result;
+    /// Sets the tag size; as [`AeadDriver::set_key`], concurrently with
+    /// other users of the transform. May sleep.
+    fn set_authsize(tfm: &Self::Tfm, size: u32) -> Result;
 
     /// Takes a request: the driver completes it later with
     /// [`AeadRequest::complete`], or hands it back with the error the
@@ -251,14 +267,24 @@ struct AlgBox<T: AeadDriver> {
     data: T::AlgData,
 }
 
-/// A registered algorithm; unregistered when dropped.
+/// An algorithm registered by this driver, until its memory is freed.
+///
+/// [`Registration::try_release`] unregisters and frees it once no transform
+/// uses it. Dropping it unregisters it at once (existing transforms keep
+/// working, no new one can be made); its memory is freed if unused and
+/// otherwise leaked, as transforms still point to it: owners call
+/// `try_release` until it succeeds instead.
 ///
 /// # Invariants
 ///
-/// `alg` points to a live `AlgBox<T>` registered in the crypto API, owned by
-/// this object.
+/// `alg` points to a live `AlgBox<T>` owned by this object, which the crypto
+/// API references only while it is registered or transforms of it exist.
+/// If `registered`, it is registered in the crypto API; else it was
+/// unregistered and only existing transforms (no lookup, no template
+/// instance) can still reach it.
 pub struct Registration<T: AeadDriver> {
     alg: NonNull<AlgBox<T>>,
+    registered: bool,
 }
 
 // SAFETY: The registration is only a handle; the algorithm may be
@@ -280,8 +306,12 @@ fn copy_name(dst: &mut [kernel::ffi::c_char; 128], src: &CStr) -> Result {
 }
 
 impl<T: AeadDriver> Registration<T> {
-    /// Registers `spec` with `data`, owned by `module`. Waits for the crypto
-    /// manager's self-tests of the algorithm. May sleep.
+    /// Registers `spec` with `data`, owned by `module`. May sleep.
+    ///
+    /// The crypto manager tests the algorithm in the background: the call
+    /// does not wait for it (6.12), the algorithm is usable by driver name at
+    /// once, lookups by algorithm name skip it until it passed, and the test
+    /// holds a transform (so the algorithm is in use) until it ends.
     pub fn new(spec: &AlgSpec<'_>, data: T::AlgData, module: &'static ThisModule) -> Result<Self> {
         const {
             assert!(
@@ -322,6 +352,7 @@ impl<T: AeadDriver> Registration<T> {
         Ok(Self {
             // SAFETY: `into_raw` never returns null.
             alg: unsafe { NonNull::new_unchecked(ptr) },
+            registered: true,
         })
     }
 
@@ -333,25 +364,55 @@ impl<T: AeadDriver> Registration<T> {
 
     /// Whether the crypto manager's self-tests passed.
     pub fn self_tests_passed(&self) -> bool {
-        // SAFETY: The algorithm is registered (type invariant).
+        // SAFETY: The box is live (type invariant); the flag is read once.
         unsafe { bindings::hbond_helper_crypto_alg_tested(&self.alg.as_ref().alg) }
     }
 
-    /// Unregisters the algorithm, unless transforms still use it; then the
-    /// registration is handed back to try again later.
-    pub fn try_unregister(self) -> core::result::Result<(), Self> {
-        // SAFETY: The algorithm is registered (type invariant).
-        let done = unsafe {
-            bindings::hbond_helper_crypto_unregister_aead_if_unused(core::ptr::addr_of_mut!(
-                (*self.alg.as_ptr()).alg
-            ))
+    fn raw_alg(&self) -> *mut bindings::aead_alg {
+        // SAFETY: The box is live (type invariant); no reference is made.
+        unsafe { core::ptr::addr_of_mut!((*self.alg.as_ptr()).alg) }
+    }
+
+    /// Unregisters the algorithm at once, even if transforms still use it:
+    /// they keep working (the driver keeps serving them), no lookup or
+    /// template finds the algorithm any more. May sleep.
+    pub fn unregister(&mut self) {
+        if self.registered {
+            // SAFETY: The algorithm is registered (type invariant) and its
+            // memory stays live while transforms exist (`try_release`).
+            unsafe { bindings::hbond_helper_crypto_unregister_aead_now(self.raw_alg()) };
+            // INVARIANT: Unregistered above.
+            self.registered = false;
+        }
+    }
+
+    /// Unregisters the algorithm (if still registered) and frees it, unless
+    /// transforms still use it: then the registration is handed back,
+    /// unchanged, to try again later. May sleep.
+    pub fn try_release(mut self) -> core::result::Result<(), Self> {
+        let alg = self.raw_alg();
+        let free = if self.registered {
+            // SAFETY: The algorithm is registered (type invariant); the
+            // helper checks for users and unregisters in one critical
+            // section, so none can appear in between.
+            let done = unsafe { bindings::hbond_helper_crypto_unregister_aead_if_unused(alg) };
+            if done {
+                // INVARIANT: Unregistered by the helper.
+                self.registered = false;
+            }
+            done
+        } else {
+            // SAFETY: The box is live (type invariant). Unregistered, so no
+            // new user can appear: unused stays unused.
+            unsafe { bindings::hbond_helper_crypto_aead_unused(alg) }
         };
-        if !done {
+        if !free {
             return Err(self);
         }
         let alg = self.alg;
         core::mem::forget(self);
-        // SAFETY: Unregistered with no user left: the box is ours again.
+        // SAFETY: Unregistered with no user left, so the crypto API holds no
+        // reference to the box any more: it is ours again.
         drop(unsafe { KBox::from_raw(alg.as_ptr()) });
         Ok(())
     }
@@ -361,7 +422,8 @@ impl<T: AeadDriver> Registration<T> {
     /// `tfm` is a live transform of an algorithm registered for `T`.
     unsafe fn alg_data<'a>(tfm: *mut bindings::crypto_aead) -> &'a T::AlgData {
         // SAFETY: The algorithm is the first field of an `AlgBox<T>` that
-        // stays registered (and alive) while it has transforms.
+        // stays alive while it has transforms (`Registration` frees it only
+        // once unused, never when dropped in use).
         unsafe { &(*bindings::hbond_helper_crypto_aead_alg(tfm).cast::<AlgBox<T>>()).data }
     }
 
@@ -369,10 +431,11 @@ impl<T: AeadDriver> Registration<T> {
     ///
     /// `tfm` is a live transform of an algorithm registered for `T`, whose
     /// context `init_callback` initialised.
-    unsafe fn tfm_ctx<'a>(tfm: *mut bindings::crypto_aead) -> &'a mut T::Tfm {
-        // SAFETY: The context holds a `T::Tfm` (see `init_callback`); the
-        // crypto API serialises key changes with requests.
-        unsafe { &mut *bindings::hbond_helper_crypto_aead_ctx(tfm).cast::<T::Tfm>() }
+    unsafe fn tfm_ctx<'a>(tfm: *mut bindings::crypto_aead) -> &'a T::Tfm {
+        // SAFETY: The context holds an initialised `T::Tfm` (see
+        // `init_callback`) until `exit_callback`; only shared references are
+        // made, as requests and key changes may run concurrently.
+        unsafe { &*bindings::hbond_helper_crypto_aead_ctx(tfm).cast::<T::Tfm>() }
     }
 
     /// # Safety
@@ -382,17 +445,15 @@ impl<T: AeadDriver> Registration<T> {
         // SAFETY: The crypto API initialises a new transform of our
         // algorithm.
         let data = unsafe { Self::alg_data(tfm) };
-        match T::init_tfm(data) {
-            Ok(state) => {
-                // SAFETY: The context has `cra_ctxsize` = size_of::<T::Tfm>()
-                // bytes, aligned for it (checked in `new`), and is ours.
-                unsafe {
-                    bindings::hbond_helper_crypto_aead_ctx(tfm)
-                        .cast::<T::Tfm>()
-                        .write(state)
-                };
-                0
-            }
+        // SAFETY: The transform is new, so is its context.
+        let ctx = unsafe { bindings::hbond_helper_crypto_aead_ctx(tfm) }.cast::<T::Tfm>();
+        // SAFETY: The context has `cra_ctxsize` = size_of::<T::Tfm>() bytes,
+        // aligned for it (checked in `new`), uninitialised and ours; it does
+        // not move until the crypto API frees the transform, after
+        // `exit_callback` (so it is pinned). On error nothing is left to
+        // drop and the crypto API frees the transform without `exit`.
+        match unsafe { T::init_tfm(data).__pinned_init(ctx) } {
+            Ok(()) => 0,
             Err(e) => e.to_errno(),
         }
     }
@@ -403,7 +464,9 @@ impl<T: AeadDriver> Registration<T> {
     unsafe extern "C" fn exit_callback(tfm: *mut bindings::crypto_aead) {
         // SAFETY: The transform's context was initialised by
         // `init_callback` and is dropped once, here.
-        unsafe { core::ptr::drop_in_place(Self::tfm_ctx(tfm) as *mut T::Tfm) };
+        unsafe {
+            core::ptr::drop_in_place(bindings::hbond_helper_crypto_aead_ctx(tfm).cast::<T::Tfm>())
+        };
     }
 
     /// # Safety
@@ -490,20 +553,19 @@ impl<T: AeadDriver> Registration<T> {
 
 impl<T: AeadDriver> Drop for Registration<T> {
     fn drop(&mut self) {
-        // SAFETY: The algorithm is registered (type invariant).
-        let done = unsafe {
-            bindings::hbond_helper_crypto_unregister_aead_if_unused(core::ptr::addr_of_mut!(
-                (*self.alg.as_ptr()).alg
-            ))
-        };
-        if done {
+        // Never left registered: a lookup or `/proc/crypto` would walk it
+        // after the module is gone.
+        self.unregister();
+        // SAFETY: The box is live (type invariant); unregistered above, so
+        // no new user can appear.
+        if unsafe { bindings::hbond_helper_crypto_aead_unused(self.raw_alg()) } {
             // SAFETY: Unregistered with no user left: the box is ours again.
             drop(unsafe { KBox::from_raw(self.alg.as_ptr()) });
         } else {
-            // Transforms still use it: leave it registered (and its memory
-            // alive) rather than free memory the crypto API points to.
-            // Owners call `try_unregister` until it succeeds instead.
-            kernel::pr_warn!("crypto algorithm still in use; left registered\n");
+            // Transforms still point to it (and pin the module): leak the
+            // memory rather than free it under them. Owners avoid this by
+            // keeping the registration until `try_release` succeeds.
+            kernel::pr_warn!("unregistered crypto algorithm still in use; its memory is leaked\n");
         }
     }
 }

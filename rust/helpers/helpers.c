@@ -402,26 +402,83 @@ void hbond_helper_aead_request_complete_bh(struct aead_request *req, int err)
 	local_bh_enable();
 }
 
-/* Declared in crypto/internal.h, exported for algorithm providers. */
+/*
+ * Declared in crypto/internal.h (not installed for out-of-tree modules) and
+ * exported for algorithm providers and templates.
+ */
 extern struct rw_semaphore crypto_alg_sem;
+void crypto_remove_spawns(struct crypto_alg *alg, struct list_head *list,
+			  struct crypto_alg *nalg);
+void crypto_remove_final(struct list_head *list);
 
 /*
- * crypto_unregister_alg() warns when transforms still use the algorithm.
- * Check under crypto_alg_sem, and mark the algorithm dying there, so that no
- * lookup hands out a new transform between the check and the unregistration.
+ * Takes a registered alg off the crypto API, as crypto_unregister_alg()
+ * does, in a critical section of the caller's: marks it dead, takes it off
+ * crypto_alg_list (so no lookup finds it) and kills the template instances
+ * built on it (their spawns go dead, so none of them can take a new
+ * reference either). Returns the instances to put, outside the lock.
+ */
+static void hbond_crypto_remove_alg_locked(struct crypto_alg *alg,
+					   struct list_head *to_put)
+{
+	lockdep_assert_held_write(&crypto_alg_sem);
+	alg->cra_flags |= CRYPTO_ALG_DEAD;
+	list_del_init(&alg->cra_list);
+	crypto_remove_spawns(alg, to_put, NULL);
+}
+
+/*
+ * Unregisters alg if nobody holds a reference besides the registration's
+ * own. The check and the removal are one critical section under
+ * crypto_alg_sem held for writing: every new reference is taken under it
+ * (lookups walk crypto_alg_list, template instances take theirs through
+ * spawns, both under crypto_alg_sem), or by someone who already holds one
+ * (a self-test larval, a transform). crypto_unregister_alg() cannot be used:
+ * it checks the count only after dropping the lock, then WARNs and keeps
+ * the alg half-removed.
  */
 bool hbond_helper_crypto_unregister_aead_if_unused(struct aead_alg *alg)
 {
+	struct crypto_alg *base = &alg->base;
+	LIST_HEAD(to_put);
 	bool unused;
 
 	down_write(&crypto_alg_sem);
-	unused = refcount_read(&alg->base.cra_refcnt) == 1;
+	unused = refcount_read(&base->cra_refcnt) == 1;
 	if (unused)
-		alg->base.cra_flags |= CRYPTO_ALG_DYING;
+		hbond_crypto_remove_alg_locked(base, &to_put);
 	up_write(&crypto_alg_sem);
-	if (unused)
-		crypto_unregister_aead(alg);
+	crypto_remove_final(&to_put);
 	return unused;
+}
+
+/*
+ * Unregisters alg even if transforms still use it: they keep working (the
+ * driver must keep the alg's memory and serve them), no new user can find
+ * it. hbond_helper_crypto_aead_unused() tells when the memory may go.
+ */
+void hbond_helper_crypto_unregister_aead_now(struct aead_alg *alg)
+{
+	LIST_HEAD(to_put);
+
+	down_write(&crypto_alg_sem);
+	hbond_crypto_remove_alg_locked(&alg->base, &to_put);
+	up_write(&crypto_alg_sem);
+	crypto_remove_final(&to_put);
+}
+
+/*
+ * Whether an unregistered alg has no user left. Once unregistered, the
+ * count only falls (see hbond_helper_crypto_unregister_aead_if_unused()),
+ * so "1" stays true; the acquire orders the last user's accesses before the
+ * caller frees the memory (refcount_dec() releases).
+ */
+bool hbond_helper_crypto_aead_unused(const struct aead_alg *alg)
+{
+	if (refcount_read(&alg->base.cra_refcnt) != 1)
+		return false;
+	smp_acquire__after_ctrl_dep();
+	return true;
 }
 
 bool hbond_helper_crypto_alg_tested(const struct aead_alg *alg)

@@ -80,6 +80,8 @@ struct aead_alg *hbond_helper_crypto_aead_alg(struct crypto_aead *tfm);
 struct crypto_aead *hbond_helper_crypto_aead_reqtfm(struct aead_request *req);
 void hbond_helper_aead_request_complete_bh(struct aead_request *req, int err);
 bool hbond_helper_crypto_unregister_aead_if_unused(struct aead_alg *alg);
+void hbond_helper_crypto_unregister_aead_now(struct aead_alg *alg);
+bool hbond_helper_crypto_aead_unused(const struct aead_alg *alg);
 bool hbond_helper_crypto_alg_tested(const struct aead_alg *alg);
 unsigned int hbond_helper_sg_copy(struct scatterlist *sg, void *buf, unsigned int start,
 				  unsigned int len, bool to_sg);

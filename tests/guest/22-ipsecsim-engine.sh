@@ -160,8 +160,51 @@ wait $holder
 gone() { ! grep -q "driver       : $DRV\$" /proc/crypto; }
 ok "released algorithms are unregistered within 3 s" poll 3 gone
 
-# Module parameters set the defaults of new engines.
+# A template instance over the engine (ESP's IV generator, seqiv(), bound to
+# the engine's driver name) held by AF_ALG while the pair is deleted and the
+# module removed: the instance pins the engine's algorithm (and the module)
+# until released, then both go; no warning.
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
+ok "pair for the template instance" sim_setup
+DRV=$(sysr engine)-rfc4106-gcm-aes
+warnings() { dmesg | grep -cE 'WARNING:|BUG:|still in use' || true; }
+warn0=$(warnings)
+# Held until killed (a timed hold may end early on a loaded machine).
+$AFALG hold "seqiv($DRV)" 600 > /tmp/hold.out 2>&1 &
+holder=$!
+ok "hold a transform of seqiv(engine)" poll 30 grep -q holding /tmp/hold.out
+ok "the instance is registered" grep -q "driver       : seqiv($DRV)\$" /proc/crypto
+ok "delete the pair while held" ip -n $A link del sim0
+ok "engine algorithm still registered while held" grep -q "driver       : $DRV\$" /proc/crypto
+ok "rmmod refused while held" bash -c "! rmmod ipsecsim 2>/dev/null"
+ok "the holder is still there" kill -0 $holder
+kill $holder; wait $holder
+both_gone() { ! grep -qE "driver       : (seqiv\()?$DRV\)?\$" /proc/crypto; }
+ok "released: engine algorithm and instance gone within 3 s" poll 3 both_gone
+ok "unload with the instance gone" bash -c "rmmod ipsecsim && cat /proc/crypto > /dev/null"
+ok "reload" insmod "$TOP/ipsecsim.ko"
+# Users making new transforms of the instance back to back while the pair is
+# deleted: each time, the unused-check and the unregistration must not let
+# one in between (it would WARN and free the algorithm under it).
+churn_delete() {
+	local i out
+	for i in 1 2 3; do
+		sim_setup || return 1
+		DRV=$(sysr engine)-rfc4106-gcm-aes
+		$AFALG churn "seqiv($DRV)" 20 > /tmp/churn.out 2>&1 &
+		local churner=$!
+		sleep 1
+		ip -n $A link del sim0 || return 1
+		wait $churner || return 1
+		out=$(cat /tmp/churn.out)
+		echo "round $i: $out transforms"
+		[ "${out#* }" = gone ] || return 1
+	done
+}
+ok "delete pairs while new transforms of seqiv(engine) are made, 3 times" churn_delete
+ok "no warning, nothing left in use" test "$(warnings)" = "$warn0"
+
+# Module parameters set the defaults of new engines.
 sim_cleanup
 ok "unload ipsecsim" rmmod ipsecsim
 ok "load with engine_rate and engine_depth" insmod "$TOP/ipsecsim.ko" engine_rate=3000000 engine_depth=32

@@ -92,9 +92,16 @@ pub(crate) struct EngineAlgData {
 }
 
 /// Per transform: the engine and the host transform holding the key.
+///
+/// Requests and key changes of one transform may run concurrently (the
+/// crypto API does not serialise them), so the host transform is behind a
+/// lock; it is only taken in process context (key changes, the engine's
+/// worker).
+#[pin_data]
 pub(crate) struct EngineTfm {
     engine: Arc<Engine>,
-    backing: SyncAead,
+    #[pin]
+    backing: Mutex<SyncAead>,
 }
 
 #[vtable]
@@ -102,19 +109,21 @@ impl AeadDriver for EngineAlg {
     type AlgData = EngineAlgData;
     type Tfm = EngineTfm;
 
-    fn init_tfm(alg: &EngineAlgData) -> Result<EngineTfm> {
-        Ok(EngineTfm {
-            engine: alg.engine.clone(),
-            backing: SyncAead::new(alg.kind.name())?,
-        })
+    fn init_tfm(alg: &EngineAlgData) -> impl PinInit<EngineTfm, Error> {
+        let engine = alg.engine.clone();
+        let name = alg.kind.name();
+        try_pin_init!(EngineTfm {
+            engine,
+            backing <- new_mutex!(SyncAead::new(name)?),
+        }? Error)
     }
 
-    fn set_key(tfm: &mut EngineTfm, key: &[u8]) -> Result {
-        tfm.backing.set_key(key)
+    fn set_key(tfm: &EngineTfm, key: &[u8]) -> Result {
+        tfm.backing.lock().set_key(key)
     }
 
-    fn set_authsize(tfm: &mut EngineTfm, size: u32) -> Result {
-        tfm.backing.set_authsize(size)
+    fn set_authsize(tfm: &EngineTfm, size: u32) -> Result {
+        tfm.backing.lock().set_authsize(size)
     }
 
     fn submit(
@@ -149,24 +158,55 @@ pub(crate) fn run(req: &mut AeadRequest<EngineAlg>) -> Result {
     let dir = req.direction();
     req.tfm()
         .backing
+        .lock()
         .crypt(dir, &mut buf, assoclen, cryptlen, &mut iv, Gfp::Kernel)?;
     req.write_destination(assoclen, &buf[assoclen..assoclen + out_len])
 }
 
-/// The algorithms of one engine, registered while the device exists and
-/// afterwards as long as crypto API users hold transforms of them (the
-/// engine serves them until then); the engine stops when the last one is
-/// unregistered.
+/// The algorithms of one engine while its device exists (or is being
+/// created). When dropped -- the device was deleted, or its creation failed
+/// after the algorithms were registered -- they go to the module's
+/// [`Orphans`], which unregister each once no transform uses it (the crypto
+/// manager's self-test, which runs in the background after registration,
+/// holds one for a while); the engine serves them until then and stops with
+/// the last.
+///
+/// # Invariants
+///
+/// `orphans` has a slot reserved for this object (see [`OrphanList`]).
 pub(crate) struct EngineAlgs {
     engine: Arc<Engine>,
     regs: KVec<Registration<EngineAlg>>,
+    orphans: Arc<Orphans>,
 }
 
 impl EngineAlgs {
     /// Registers both algorithms of `engine`; the crypto manager tests them
-    /// in the background. May sleep.
-    pub(crate) fn register(engine: &Arc<Engine>, module: &'static ThisModule) -> Result<Self> {
-        let mut regs = KVec::with_capacity(EngineAlgKind::ALL.len(), GFP_KERNEL)?;
+    /// in the background. On failure the engine is stopped once nothing
+    /// uses what was registered. May sleep.
+    pub(crate) fn register(
+        engine: &Arc<Engine>,
+        module: &'static ThisModule,
+        orphans: &Arc<Orphans>,
+    ) -> Result<Self> {
+        let regs = match KVec::with_capacity(EngineAlgKind::ALL.len(), GFP_KERNEL) {
+            Ok(regs) => regs,
+            Err(e) => {
+                engine.shutdown();
+                return Err(e.into());
+            }
+        };
+        if let Err(e) = orphans.reserve() {
+            engine.shutdown();
+            return Err(e);
+        }
+        // INVARIANT: Reserved above. From here on, dropping `algs` hands
+        // whatever was registered to the orphans.
+        let mut algs = Self {
+            engine: engine.clone(),
+            regs,
+            orphans: orphans.clone(),
+        };
         for kind in EngineAlgKind::ALL {
             // Instantiate the host implementation first: a lookup by
             // algorithm name prefers an existing implementation over
@@ -189,53 +229,83 @@ impl EngineAlgs {
                 kind,
             };
             let reg = Registration::new(&spec, data, module)?;
-            regs.push(reg, GFP_KERNEL)?;
+            // Within the capacity allocated above.
+            algs.regs.push(reg, GFP_KERNEL)?;
         }
-        Ok(Self {
-            engine: engine.clone(),
-            regs,
-        })
+        Ok(algs)
     }
 
     /// Whether the crypto manager's self-tests of every algorithm passed.
     pub(crate) fn self_tests_passed(&self) -> bool {
         self.regs.iter().all(|reg| reg.self_tests_passed())
     }
-
-    /// Unregisters the algorithms no transform uses any more; returns
-    /// whether all are gone.
-    pub(crate) fn try_unregister(&mut self) -> bool {
-        let mut kept = KVec::new();
-        while let Some(reg) = self.regs.remove_at(0) {
-            if let Err(reg) = reg.try_unregister() {
-                // Without memory to keep it, dropping it leaves it
-                // registered for good (see `Registration`'s drop): safe.
-                let _ = kept.push(reg, GFP_KERNEL);
-            }
-        }
-        self.regs = kept;
-        if self.regs.is_empty() {
-            self.engine.shutdown();
-            return true;
-        }
-        false
-    }
 }
 
 impl Drop for EngineAlgs {
     fn drop(&mut self) {
-        // Registrations still in use stay registered (and leak, see
-        // `Registration`); the engine keeps serving them then.
-        self.try_unregister();
+        let retired = Retired {
+            engine: self.engine.clone(),
+            regs: core::mem::replace(&mut self.regs, KVec::new()),
+        };
+        // Uses the slot reserved for `self` (type invariant).
+        self.orphans.adopt(retired);
     }
 }
 
-/// Algorithms of deleted devices that crypto API users still hold: checked
+/// The algorithms of an engine whose device is gone.
+struct Retired {
+    engine: Arc<Engine>,
+    regs: KVec<Registration<EngineAlg>>,
+}
+
+impl Retired {
+    /// Unregisters and frees the algorithms no transform uses any more;
+    /// returns whether none is left. May sleep.
+    fn release_unused(&mut self) -> bool {
+        for _ in 0..self.regs.len() {
+            let Some(reg) = self.regs.remove_at(0) else {
+                break;
+            };
+            if let Err(reg) = reg.try_release() {
+                // Back into the slot just freed: never allocates (and if it
+                // did fail, dropping `reg` unregisters it and keeps its
+                // memory: safe).
+                let _ = self.regs.push(reg, GFP_KERNEL);
+            }
+        }
+        self.regs.is_empty()
+    }
+}
+
+impl Drop for Retired {
+    fn drop(&mut self) {
+        if self.release_unused() {
+            self.engine.shutdown();
+        }
+        // Otherwise transforms still use some algorithms (which cannot be
+        // at unload: each transform pins the module): dropping them
+        // unregisters them at once and leaks their memory, and the engine,
+        // which their data holds, keeps serving the transforms.
+    }
+}
+
+/// What the orphans' lock protects.
+///
+/// # Invariants
+///
+/// `retired` has capacity for `live` more entries, one per live
+/// [`EngineAlgs`], so adopting one never allocates.
+struct OrphanList {
+    retired: KVec<Retired>,
+    live: usize,
+}
+
+/// Algorithms of gone devices that crypto API users still hold: checked
 /// every second and unregistered once unused.
 #[pin_data(PinnedDrop)]
 pub(crate) struct Orphans {
     #[pin]
-    list: Mutex<KVec<EngineAlgs>>,
+    list: Mutex<OrphanList>,
     #[pin]
     work: DelayedWork<Orphans>,
 }
@@ -248,35 +318,58 @@ const SWEEP_MS: u32 = 1000;
 impl Orphans {
     pub(crate) fn new() -> impl PinInit<Self> {
         pin_init!(Self {
-            list <- new_mutex!(KVec::new()),
+            // INVARIANT: Nothing live, nothing to reserve.
+            list <- new_mutex!(OrphanList {
+                retired: KVec::new(),
+                live: 0,
+            }),
             work <- DelayedWork::new(),
         })
     }
 
-    /// Unregisters the algorithms nobody uses any more; returns whether
-    /// none is left.
-    fn sweep(&self) -> bool {
+    /// Reserves the slot of a new [`EngineAlgs`].
+    fn reserve(&self) -> Result {
         let mut list = self.list.lock();
-        let mut i = 0;
-        while i < list.len() {
-            if list[i].try_unregister() {
-                let _ = list.remove_at(i);
-            } else {
-                i += 1;
-            }
-        }
-        list.is_empty()
+        let more = list.live.checked_add(1).ok_or(ENOMEM)?;
+        list.retired.reserve(more, GFP_KERNEL)?;
+        // INVARIANT: Capacity for `live + 1` more entries reserved above.
+        list.live = more;
+        Ok(())
     }
 
-    /// Takes the algorithms of a deleted device: unregistered now if
-    /// unused, else kept until they are.
-    pub(crate) fn adopt(&self, mut algs: EngineAlgs) {
-        if algs.try_unregister() {
+    /// Unregisters the algorithms nobody uses any more; returns whether
+    /// none is left. May sleep.
+    fn sweep(&self) -> bool {
+        loop {
+            let mut list = self.list.lock();
+            let Some(i) = list.retired.iter_mut().position(Retired::release_unused) else {
+                return list.retired.is_empty();
+            };
+            let done = list.retired.remove_at(i);
+            drop(list);
+            // Stops the engine, outside the lock.
+            drop(done);
+        }
+    }
+
+    /// Takes the algorithms of a gone device, using its reserved slot:
+    /// released now if unused, else kept until they are.
+    fn adopt(&self, mut retired: Retired) {
+        let done = retired.release_unused();
+        let mut list = self.list.lock();
+        // INVARIANT: The slot of the adopted `EngineAlgs` is used up, by
+        // `retired` or by nothing.
+        list.live -= 1;
+        if done {
+            drop(list);
+            drop(retired);
             return;
         }
-        // Without memory, dropping them leaves them registered for good
-        // (see `Registration`): safe, and reported.
-        let _ = self.list.lock().push(algs, GFP_KERNEL);
+        // Within the reserved capacity: never allocates (and if it did fail,
+        // dropping `retired` unregisters its algorithms and keeps their
+        // memory: safe).
+        let _ = list.retired.push(retired, GFP_KERNEL);
+        drop(list);
         self.work.schedule(SWEEP_MS);
     }
 }

@@ -43,8 +43,9 @@ pub(crate) struct SimContext {
     module: &'static ThisModule,
     sysfs: Pin<KBox<GroupRegistration<SimSysfs>>>,
     next_engine: AtomicU32,
-    /// Algorithms of deleted devices that crypto API users still hold.
-    orphans: Pin<KBox<Orphans>>,
+    /// Algorithms of deleted (or never created) devices that crypto API
+    /// users still hold.
+    orphans: Arc<Orphans>,
 }
 
 impl SimContext {
@@ -53,7 +54,7 @@ impl SimContext {
             module,
             sysfs: GroupRegistration::new()?,
             next_engine: AtomicU32::new(0),
-            orphans: KBox::pin_init(Orphans::new(), GFP_KERNEL)?,
+            orphans: Arc::pin_init(Orphans::new(), GFP_KERNEL)?,
         })
     }
 }
@@ -68,7 +69,9 @@ pub(crate) struct SimDevice {
     pub(crate) ipsec: IpsecCounters,
     /// The crypto engine.
     pub(crate) engine: Arc<Engine>,
-    /// Its crypto API algorithms, until the device goes.
+    /// Its crypto API algorithms, until the device goes (dropping them,
+    /// also when the device's registration failed, hands them to the
+    /// module's orphans).
     #[pin]
     algs: Mutex<Option<EngineAlgs>>,
     /// The simulated cable is pulled (fault injection): no carrier.
@@ -79,13 +82,8 @@ impl SimDevice {
     /// A device with a new engine, registered in the crypto API. May sleep.
     fn new(ctx: &SimContext) -> Result<impl PinInit<Self, Error>> {
         let engine = Engine::new(ctx.next_engine.fetch_add(1, Relaxed))?;
-        let algs = match EngineAlgs::register(&engine, ctx.module) {
-            Ok(algs) => algs,
-            Err(e) => {
-                engine.shutdown();
-                return Err(e);
-            }
-        };
+        // On failure the engine stops once nothing uses it.
+        let algs = EngineAlgs::register(&engine, ctx.module, &ctx.orphans)?;
         Ok(try_pin_init!(Self {
             peer: PairPeer::new(),
             tx: Counter::default(),
@@ -216,9 +214,9 @@ impl Link for Ipsecsim {
         dev.context().sysfs.remove(dev);
         let data = dev.data();
         data.engine.detach_inline();
-        if let Some(algs) = data.algs.lock().take() {
-            dev.context().orphans.adopt(algs);
-        }
+        // To the orphans, which unregister them once unused.
+        let algs = data.algs.lock().take();
+        drop(algs);
     }
 
     fn dellink(dev: &LinkDevice<Self>, queue: &mut UnregisterQueue<'_>) {
