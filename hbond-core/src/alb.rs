@@ -93,6 +93,52 @@ pub fn rebalance(assignment: &mut [u8; BUCKETS], load: &[u64; BUCKETS], slaves: 
     }
 }
 
+/// Reassigns buckets after a change of membership or link state, between
+/// rebalances (no load was measured): only buckets whose slave is gone or
+/// unusable, and unassigned ones, move; every bucket on a usable slave
+/// stays, so healthy flows keep their slave. Moved buckets go, one by one,
+/// to the usable slave with the fewest buckets relative to its speed. With
+/// no usable slave every bucket becomes [`UNASSIGNED`].
+pub fn repair(assignment: &mut [u8; BUCKETS], slaves: &[AlbSlave]) {
+    let n = slaves.len().min(UNASSIGNED as usize);
+    let slaves = &slaves[..n];
+    if !slaves.iter().any(|s| s.usable) {
+        assignment.fill(UNASSIGNED);
+        return;
+    }
+    let keeps = |s: u8| (s as usize) < n && slaves[s as usize].usable;
+    let mut count = [0u64; UNASSIGNED as usize];
+    for &s in assignment.iter() {
+        if keeps(s) {
+            count[s as usize] += 1;
+        }
+    }
+    for b in assignment.iter_mut() {
+        if keeps(*b) {
+            continue;
+        }
+        let mut best = None::<usize>;
+        for (i, s) in slaves.iter().enumerate() {
+            if !s.usable {
+                continue;
+            }
+            best = match best {
+                Some(j)
+                    if (count[j] as u128) * (s.weight() as u128)
+                        <= (count[i] as u128) * (slaves[j].weight() as u128) =>
+                {
+                    Some(j)
+                }
+                _ => Some(i),
+            };
+        }
+        // There is a usable slave (checked above).
+        let Some(best) = best else { return };
+        *b = best as u8;
+        count[best] += 1;
+    }
+}
+
 /// The bucket of a flow hash.
 pub fn bucket(hash: u32) -> usize {
     // Mix the bits: some hashes vary mostly in their high bits.
@@ -170,6 +216,88 @@ mod tests {
         assert!(a.iter().all(|&x| x == 0 || x == 2));
         rebalance(&mut a, &load, &[AlbSlave::default(); 3]);
         assert!(a.iter().all(|&x| x == UNASSIGNED));
+    }
+
+    /// What a reselect does to the buckets (a link or membership change,
+    /// no new load measurement): buckets of slaves that stay usable never
+    /// move, the others land on usable slaves, spread by speed.
+    fn reselect(a: &mut [u8; BUCKETS], s: &[AlbSlave]) {
+        repair(a, s);
+    }
+
+    #[test]
+    fn reselect_moves_only_buckets_of_unusable_slaves() {
+        let mut a = [UNASSIGNED; BUCKETS];
+        let mut s = [up(1000), up(1000), up(1000)];
+        reselect(&mut a, &s);
+        assert_eq!(&counts(&a, 3)[..3], &[86, 85, 85]);
+        // Slave 1 fails: only its buckets move, half to each other slave.
+        let before = a;
+        s[1].usable = false;
+        reselect(&mut a, &s);
+        for b in 0..BUCKETS {
+            if before[b] != 1 {
+                assert_eq!(a[b], before[b], "bucket {b} moved");
+            } else {
+                assert!(a[b] == 0 || a[b] == 2);
+            }
+        }
+        let c = counts(&a, 3);
+        assert!(c[0].abs_diff(c[2]) <= 1, "{c:?}");
+        // It comes back: nothing moves until a rebalance finds idle buckets.
+        let before = a;
+        s[1].usable = true;
+        reselect(&mut a, &s);
+        assert_eq!(a, before);
+        // A slave joins: nothing moves either.
+        reselect(&mut a, &[up(1000), up(1000), up(1000), up(1000)]);
+        assert_eq!(a, before);
+    }
+
+    /// Pseudo-random link changes and buckets: a reselect never moves a
+    /// bucket whose slave is still usable, and leaves every bucket on a
+    /// usable slave.
+    #[test]
+    fn reselect_randomized_stability() {
+        let mut seed = 0x9e37_79b9u64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for _ in 0..500 {
+            let n = 1 + (next() % 6) as usize;
+            let mut s = [AlbSlave::default(); 6];
+            for x in s.iter_mut().take(n) {
+                *x = AlbSlave {
+                    usable: next() % 4 != 0,
+                    speed_mbps: [0, 100, 1000, 10000][(next() % 4) as usize],
+                };
+            }
+            let s = &s[..n];
+            let mut a = [0u8; BUCKETS];
+            for x in a.iter_mut() {
+                *x = match next() % 8 {
+                    0 => UNASSIGNED,
+                    _ => (next() % 7) as u8,
+                };
+            }
+            let before = a;
+            reselect(&mut a, s);
+            let any = s.iter().any(|x| x.usable);
+            for b in 0..BUCKETS {
+                if !any {
+                    assert_eq!(a[b], UNASSIGNED);
+                    continue;
+                }
+                assert!((a[b] as usize) < n && s[a[b] as usize].usable);
+                let old = before[b] as usize;
+                if old < n && s[old].usable {
+                    assert_eq!(a[b], before[b]);
+                }
+            }
+        }
     }
 
     #[test]
