@@ -230,17 +230,17 @@ impl Drop for EngineAlgs {
     }
 }
 
+crate::delayed_work_owner! {
 /// Algorithms of deleted devices that crypto API users still hold: checked
 /// every second and unregistered once unused.
 #[pin_data(PinnedDrop)]
 pub(crate) struct Orphans {
     #[pin]
-    list: Mutex<KVec<EngineAlgs>>,
+    work: DelayedWork<Self>,
     #[pin]
-    work: DelayedWork<Orphans>,
+    list: Mutex<KVec<EngineAlgs>>,
 }
-
-crate::impl_has_delayed_work!(Orphans, work);
+}
 
 /// How often orphaned algorithms are checked.
 const SWEEP_MS: u32 = 1000;
@@ -248,8 +248,8 @@ const SWEEP_MS: u32 = 1000;
 impl Orphans {
     pub(crate) fn new() -> impl PinInit<Self> {
         pin_init!(Self {
-            list <- new_mutex!(KVec::new()),
             work <- DelayedWork::new(),
+            list <- new_mutex!(KVec::new()),
         })
     }
 
