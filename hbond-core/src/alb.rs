@@ -93,49 +93,66 @@ pub fn rebalance(assignment: &mut [u8; BUCKETS], load: &[u64; BUCKETS], slaves: 
     }
 }
 
-/// Reassigns buckets after a change of membership or link state, between
-/// rebalances (no load was measured): only buckets whose slave is gone or
-/// unusable, and unassigned ones, move; every bucket on a usable slave
-/// stays, so healthy flows keep their slave. Moved buckets go, one by one,
-/// to the usable slave with the fewest buckets relative to its speed. With
-/// no usable slave every bucket becomes [`UNASSIGNED`].
-pub fn repair(assignment: &mut [u8; BUCKETS], slaves: &[AlbSlave]) {
-    let n = slaves.len().min(UNASSIGNED as usize);
-    let slaves = &slaves[..n];
-    if !slaves.iter().any(|s| s.usable) {
-        assignment.fill(UNASSIGNED);
-        return;
+/// A team's bucket table and the load that rebalancing last measured.
+///
+/// Two kinds of reassignment: [`Buckets::rebalance`] every `lb_interval`
+/// with the load of that interval, and [`Buckets::reselect`] after a link
+/// or membership change in between. Neither moves a bucket that carried
+/// traffic (in the last interval or since) off a slave that is still
+/// usable: healthy flows keep their slave; only buckets of slaves that
+/// became unusable or left, and idle ones, move.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Buckets {
+    /// Slave index per bucket, or [`UNASSIGNED`].
+    pub assignment: [u8; BUCKETS],
+    /// Bytes per bucket in the last rebalancing interval.
+    last_load: [u64; BUCKETS],
+}
+
+impl Default for Buckets {
+    fn default() -> Self {
+        Self::new()
     }
-    let keeps = |s: u8| (s as usize) < n && slaves[s as usize].usable;
-    let mut count = [0u64; UNASSIGNED as usize];
-    for &s in assignment.iter() {
-        if keeps(s) {
-            count[s as usize] += 1;
+}
+
+impl Buckets {
+    /// No bucket assigned.
+    pub const fn new() -> Self {
+        Self {
+            assignment: [UNASSIGNED; BUCKETS],
+            last_load: [0; BUCKETS],
         }
     }
-    for b in assignment.iter_mut() {
-        if keeps(*b) {
-            continue;
+
+    /// Periodic rebalance: `measured` is what each bucket carried in the
+    /// interval that just ended.
+    pub fn rebalance(&mut self, measured: &[u64; BUCKETS], slaves: &[AlbSlave]) {
+        self.last_load = *measured;
+        rebalance(&mut self.assignment, measured, slaves);
+    }
+
+    /// After a change of links or members between rebalances: `current`
+    /// is what each bucket carried since the last rebalance. A bucket busy
+    /// then or in the last interval stays on its slave while that is
+    /// usable.
+    pub fn reselect(&mut self, current: &[u64; BUCKETS], slaves: &[AlbSlave]) {
+        let mut recent = self.last_load;
+        for (r, c) in recent.iter_mut().zip(current.iter()) {
+            *r = r.saturating_add(*c);
         }
-        let mut best = None::<usize>;
-        for (i, s) in slaves.iter().enumerate() {
-            if !s.usable {
-                continue;
+        rebalance(&mut self.assignment, &recent, slaves);
+    }
+
+    /// Slave `i` left: its buckets become unassigned (the next reselect
+    /// places them), the indexes above it shift down.
+    pub fn remove_slave(&mut self, i: usize) {
+        for b in self.assignment.iter_mut() {
+            if usize::from(*b) == i {
+                *b = UNASSIGNED;
+            } else if usize::from(*b) > i && *b != UNASSIGNED {
+                *b -= 1;
             }
-            best = match best {
-                Some(j)
-                    if (count[j] as u128) * (s.weight() as u128)
-                        <= (count[i] as u128) * (slaves[j].weight() as u128) =>
-                {
-                    Some(j)
-                }
-                _ => Some(i),
-            };
         }
-        // There is a usable slave (checked above).
-        let Some(best) = best else { return };
-        *b = best as u8;
-        count[best] += 1;
     }
 }
 
@@ -218,44 +235,83 @@ mod tests {
         assert!(a.iter().all(|&x| x == UNASSIGNED));
     }
 
-    /// What a reselect does to the buckets (a link or membership change,
-    /// no new load measurement): buckets of slaves that stay usable never
-    /// move, the others land on usable slaves, spread by speed.
-    fn reselect(a: &mut [u8; BUCKETS], s: &[AlbSlave]) {
-        repair(a, s);
+    /// A reselect (link or membership change) while every bucket carries a
+    /// flow: only the failed slave's buckets move, spread over the others.
+    #[test]
+    fn reselect_moves_only_buckets_of_unusable_slaves() {
+        let mut t = Buckets::new();
+        let mut s = [up(1000), up(1000), up(1000)];
+        t.reselect(&[0; BUCKETS], &s);
+        assert_eq!(&counts(&t.assignment, 3)[..3], &[86, 85, 85]);
+        // Flows everywhere since the last rebalance.
+        let busy = [1500u64; BUCKETS];
+        let before = t.assignment;
+        s[1].usable = false;
+        t.reselect(&busy, &s);
+        for b in 0..BUCKETS {
+            if before[b] != 1 {
+                assert_eq!(t.assignment[b], before[b], "bucket {b} moved");
+            } else {
+                assert!(t.assignment[b] == 0 || t.assignment[b] == 2);
+            }
+        }
+        let c = counts(&t.assignment, 3);
+        assert!(c[0].abs_diff(c[2]) <= 1, "{c:?}");
+        // It comes back, or a slave joins: busy buckets stay.
+        let before = t.assignment;
+        s[1].usable = true;
+        t.reselect(&busy, &s);
+        assert_eq!(t.assignment, before);
+        t.reselect(&busy, &[up(1000), up(1000), up(1000), up(1000)]);
+        assert_eq!(t.assignment, before);
+    }
+
+    /// Traffic of the last interval counts too: right after a rebalance a
+    /// running flow has carried little or nothing since.
+    #[test]
+    fn reselect_keeps_flows_of_the_last_interval() {
+        let mut t = Buckets::new();
+        t.reselect(&[0; BUCKETS], &[up(1000), up(1000)]);
+        let mut load = [0u64; BUCKETS];
+        for l in load.iter_mut().step_by(3) {
+            *l = 10_000;
+        }
+        t.rebalance(&load, &[up(1000), up(1000)]);
+        let before = t.assignment;
+        t.reselect(&[0; BUCKETS], &[up(1000), up(1000), up(1000)]);
+        for b in (0..BUCKETS).step_by(3) {
+            assert_eq!(t.assignment[b], before[b], "busy bucket {b} moved");
+        }
+        // The new slave gets idle buckets.
+        assert!(counts(&t.assignment, 3)[2] > 40, "{:?}", counts(&t.assignment, 3));
+    }
+
+    /// A slave that joins gets idle buckets at once, so new flows use it.
+    #[test]
+    fn joining_slave_gets_idle_buckets() {
+        let mut t = Buckets::new();
+        t.reselect(&[0; BUCKETS], &[up(1000)]);
+        t.reselect(&[0; BUCKETS], &[up(1000), up(1000)]);
+        assert_eq!(&counts(&t.assignment, 2)[..2], &[128, 128]);
     }
 
     #[test]
-    fn reselect_moves_only_buckets_of_unusable_slaves() {
-        let mut a = [UNASSIGNED; BUCKETS];
-        let mut s = [up(1000), up(1000), up(1000)];
-        reselect(&mut a, &s);
-        assert_eq!(&counts(&a, 3)[..3], &[86, 85, 85]);
-        // Slave 1 fails: only its buckets move, half to each other slave.
-        let before = a;
-        s[1].usable = false;
-        reselect(&mut a, &s);
+    fn removed_slave_leaves_its_buckets_unassigned() {
+        let mut t = Buckets::new();
+        t.reselect(&[0; BUCKETS], &[up(1000), up(1000), up(1000)]);
+        let before = t.assignment;
+        t.remove_slave(1);
         for b in 0..BUCKETS {
-            if before[b] != 1 {
-                assert_eq!(a[b], before[b], "bucket {b} moved");
-            } else {
-                assert!(a[b] == 0 || a[b] == 2);
+            match before[b] {
+                0 => assert_eq!(t.assignment[b], 0),
+                1 => assert_eq!(t.assignment[b], UNASSIGNED),
+                _ => assert_eq!(t.assignment[b], 1),
             }
         }
-        let c = counts(&a, 3);
-        assert!(c[0].abs_diff(c[2]) <= 1, "{c:?}");
-        // It comes back: nothing moves until a rebalance finds idle buckets.
-        let before = a;
-        s[1].usable = true;
-        reselect(&mut a, &s);
-        assert_eq!(a, before);
-        // A slave joins: nothing moves either.
-        reselect(&mut a, &[up(1000), up(1000), up(1000), up(1000)]);
-        assert_eq!(a, before);
     }
 
-    /// Pseudo-random link changes and buckets: a reselect never moves a
-    /// bucket whose slave is still usable, and leaves every bucket on a
+    /// Pseudo-random links and loads: a reselect never moves a bucket that
+    /// was busy on a slave still usable, and leaves every bucket on a
     /// usable slave.
     #[test]
     fn reselect_randomized_stability() {
@@ -266,7 +322,8 @@ mod tests {
             seed ^= seed << 17;
             seed
         };
-        for _ in 0..500 {
+        let mut t = Buckets::new();
+        for round in 0..500 {
             let n = 1 + (next() % 6) as usize;
             let mut s = [AlbSlave::default(); 6];
             for x in s.iter_mut().take(n) {
@@ -276,25 +333,30 @@ mod tests {
                 };
             }
             let s = &s[..n];
-            let mut a = [0u8; BUCKETS];
-            for x in a.iter_mut() {
-                *x = match next() % 8 {
-                    0 => UNASSIGNED,
-                    _ => (next() % 7) as u8,
-                };
+            let mut load = [0u64; BUCKETS];
+            for l in load.iter_mut() {
+                if next() % 2 == 0 {
+                    *l = 1 + next() % 10_000;
+                }
             }
-            let before = a;
-            reselect(&mut a, s);
+            if round % 5 == 0 {
+                t.rebalance(&load, s);
+                continue;
+            }
+            let before = t;
+            t.reselect(&load, s);
             let any = s.iter().any(|x| x.usable);
             for b in 0..BUCKETS {
+                let a = t.assignment[b];
                 if !any {
-                    assert_eq!(a[b], UNASSIGNED);
+                    assert_eq!(a, UNASSIGNED);
                     continue;
                 }
-                assert!((a[b] as usize) < n && s[a[b] as usize].usable);
-                let old = before[b] as usize;
-                if old < n && s[old].usable {
-                    assert_eq!(a[b], before[b]);
+                assert!((a as usize) < n && s[a as usize].usable);
+                let old = before.assignment[b] as usize;
+                let busy = load[b] > 0 || before.last_load[b] > 0;
+                if busy && old < n && s[old].usable {
+                    assert_eq!(a, before.assignment[b], "busy bucket {b} moved");
                 }
             }
         }

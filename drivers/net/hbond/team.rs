@@ -49,8 +49,8 @@ pub(crate) struct TeamState {
     pub(crate) active: Option<usize>,
     /// Peer notifications still to send after the last failover.
     notify_left: u32,
-    /// ALB: slave index per flow bucket.
-    buckets: [u8; BUCKETS],
+    /// ALB: slave index per flow bucket, and the load last measured.
+    buckets: alb::Buckets,
     /// ALB: when the buckets were last rebalanced.
     last_rebalance_ms: u64,
     /// Transmit maps not published: with the one the data path may hold,
@@ -217,7 +217,7 @@ impl Team {
                 slaves: KVec::new(),
                 active: None,
                 notify_left: 0,
-                buckets: [alb::UNASSIGNED; BUCKETS],
+                buckets: alb::Buckets::new(),
                 last_rebalance_ms: 0,
                 spare,
             }),
@@ -514,21 +514,23 @@ impl Team {
                 a.usable = s.link.state.usable();
                 a.speed_mbps = s.speed_mbps;
             }
-            let mut buckets = st.buckets;
+            let mut load = [0u64; BUCKETS];
             if measure {
-                let mut load = [0u64; BUCKETS];
                 for (l, b) in load.iter_mut().zip(self.bucket_load.iter()) {
                     *l = b.swap(0, Relaxed);
                 }
                 st.last_rebalance_ms = now_ms();
-                alb::rebalance(&mut buckets, &load, &alb_slaves[..n]);
+                st.buckets.rebalance(&load, &alb_slaves[..n]);
             } else {
-                alb::repair(&mut buckets, &alb_slaves[..n]);
+                // Busy buckets of usable slaves stay (no reordering).
+                for (l, b) in load.iter_mut().zip(self.bucket_load.iter()) {
+                    *l = b.load(Relaxed);
+                }
+                st.buckets.reselect(&load, &alb_slaves[..n]);
             }
-            st.buckets = buckets;
             map.receive = st.active;
         }
-        map.buckets = st.buckets;
+        map.buckets = st.buckets.assignment;
         drop(st);
         let (new, unused) = if map.len == 0 {
             (None, Some(map))
@@ -711,6 +713,19 @@ impl Team {
         unregistering: bool,
         rtnl: &Rtnl,
     ) -> Result {
+        self.release_one(master, slave, unregistering, false, rtnl)
+    }
+
+    /// [`Team::release`]; `teardown` when every slave goes with the team
+    /// (no address conflict with a team that is going away).
+    fn release_one(
+        &self,
+        master: &Device,
+        slave: &Device,
+        unregistering: bool,
+        teardown: bool,
+        rtnl: &Rtnl,
+    ) -> Result {
         let (mode, others) = {
             let st = self.state.lock();
             st.index_of(slave.ifindex()).ok_or(ENOENT)?;
@@ -719,7 +734,7 @@ impl Team {
         let team_mac = master.mac();
         // ALB: the team's address must not leave with the slave; the next
         // receive slave takes it now, the leaving one that slave's address.
-        if mode == Mode::Alb && others > 0 && slave.mac() == team_mac {
+        if mode == Mode::Alb && others > 0 && !teardown && slave.mac() == team_mac {
             self.hand_over_team_mac(master, slave, rtnl);
         }
         let removed = {
@@ -735,15 +750,8 @@ impl Team {
             if st.config.get(attr::PRIMARY) == slave.ifindex() as u32 {
                 let _ = st.config.set(attr::PRIMARY, 0, true);
             }
-            // Bucket indexes above `i` shift down; its own buckets are
-            // reassigned on publication.
-            for b in st.buckets.iter_mut() {
-                if usize::from(*b) == i {
-                    *b = alb::UNASSIGNED;
-                } else if usize::from(*b) > i && *b != alb::UNASSIGNED {
-                    *b -= 1;
-                }
-            }
+            // Its buckets are reassigned on publication.
+            st.buckets.remove_slave(i);
             st.slaves.remove_at(i)
         };
         let Some(removed) = removed else {
@@ -755,7 +763,7 @@ impl Team {
         self.context.slave_sysfs.remove(slave);
         slave.unlink_master(master, rtnl);
         slave.set_slave_flag(false, rtnl);
-        self.restore_mac(master, slave, &removed.port().perm_mac, mode, rtnl);
+        self.restore_mac(master, slave, &removed.port().perm_mac, mode, teardown, rtnl);
         if !unregistering && slave.mtu() != removed.orig_mtu {
             let _ = slave.set_mtu(removed.orig_mtu, rtnl);
         }
@@ -831,6 +839,7 @@ impl Team {
         slave: &Device,
         perm: &MacAddr,
         mode: Mode,
+        teardown: bool,
         rtnl: &Rtnl,
     ) {
         let team_mac = master.mac();
@@ -842,7 +851,7 @@ impl Team {
                 e.to_errno()
             );
         };
-        let members = !self.state.lock().slaves.is_empty();
+        let members = !teardown && !self.state.lock().slaves.is_empty();
         if mode == Mode::Aft || !members {
             if members && *perm == team_mac {
                 pr_warn!(
@@ -896,7 +905,7 @@ impl Team {
             match next {
                 // A member: cannot fail.
                 Some(slave) => {
-                    let _ = self.release(master, &slave, false, rtnl);
+                    let _ = self.release_one(master, &slave, false, true, rtnl);
                 }
                 None => break,
             }
