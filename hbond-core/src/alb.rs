@@ -283,7 +283,11 @@ mod tests {
             assert_eq!(t.assignment[b], before[b], "busy bucket {b} moved");
         }
         // The new slave gets idle buckets.
-        assert!(counts(&t.assignment, 3)[2] > 40, "{:?}", counts(&t.assignment, 3));
+        assert!(
+            counts(&t.assignment, 3)[2] > 40,
+            "{:?}",
+            counts(&t.assignment, 3)
+        );
     }
 
     /// A slave that joins gets idle buckets at once, so new flows use it.

@@ -763,7 +763,14 @@ impl Team {
         self.context.slave_sysfs.remove(slave);
         slave.unlink_master(master, rtnl);
         slave.set_slave_flag(false, rtnl);
-        self.restore_mac(master, slave, &removed.port().perm_mac, mode, teardown, rtnl);
+        self.restore_mac(
+            master,
+            slave,
+            &removed.port().perm_mac,
+            mode,
+            teardown,
+            rtnl,
+        );
         if !unregistering && slave.mtu() != removed.orig_mtu {
             let _ = slave.set_mtu(removed.orig_mtu, rtnl);
         }
