@@ -32,8 +32,8 @@ pub unsafe trait HasDelayedWork: DelayedWorkItem {
 /// and implements [`HasDelayedWork`] for it.
 ///
 /// The work field must come first (written `#[pin] name: DelayedWork<Self>,`
-/// ahead of the other fields, after its doc comments); the macro does not
-/// accept the struct otherwise. Being first, it is dropped first, and its
+/// ahead of the other fields, after its doc comments, without visibility);
+/// the macro refuses the struct otherwise. Being first, it is dropped first, and its
 /// drop cancels the work, so the callback can rely on every other field.
 /// The struct must be `pub` or `pub(...)` and have no generics.
 ///
@@ -54,7 +54,7 @@ macro_rules! delayed_work_owner {
         pub $(($($vis:tt)+))? struct $name:ident {
             $(#[doc = $doc:literal])*
             #[pin]
-            $(pub $(($($wvis:tt)+))?)? $work:ident: DelayedWork<Self>,
+            $work:ident: DelayedWork<Self>,
             $($rest:tt)*
         }
     ) => {
@@ -62,7 +62,7 @@ macro_rules! delayed_work_owner {
         pub $(($($vis)+))? struct $name {
             $(#[doc = $doc])*
             #[pin]
-            $(pub $(($($wvis)+))?)? $work: $crate::kernel_ext::workqueue_ext::DelayedWork<$name>,
+            $work: $crate::kernel_ext::workqueue_ext::DelayedWork<$name>,
             $($rest)*
         }
 
@@ -71,6 +71,11 @@ macro_rules! delayed_work_owner {
         unsafe impl $crate::kernel_ext::workqueue_ext::HasDelayedWork for $name {
             const OFFSET: usize = ::core::mem::offset_of!($name, $work);
         }
+    };
+    ($($other:tt)*) => {
+        ::core::compile_error!(
+            "delayed_work_owner!: the struct's first field must be `#[pin] name: DelayedWork<Self>,` (private)"
+        );
     };
 }
 
