@@ -63,7 +63,7 @@ for i in 1 2 3; do
 	[ "$i" = "$flow" ] && continue
 	[ -z "$other" ] || [ "s$other" = "$rx" ] && other=$i
 done
-echo "# the flow is on s$flow; s$other loses its link"
+echo "# the flow is on s$flow (at ${SECONDS}s); s$other loses its link"
 ip -n "$B" link set "p$other" down
 sleep 0.5
 before=($(txs))
@@ -72,6 +72,7 @@ after=($(txs))
 total=0
 for i in 0 1 2; do total=$((total + after[i] - before[i])); done
 d=$((after[flow - 1] - before[flow - 1]))
+echo "# measured by ${SECONDS}s"
 wait "$client"
 rc=$?
 ok "1 flow during a link change: iperf3 succeeds (exit $rc)" test "$rc" = 0
