@@ -43,7 +43,7 @@ ok "one flow sticks to one slave (max $max of $total bytes)" test $((max * 100))
 rx=$(hbond_opt active_slave)
 ip netns exec "$B" iperf3 -s -D -1 >/dev/null 2>&1
 sleep 0.5
-ip netns exec "$A" iperf3 -c 192.0.2.2 -P 1 -t 20 >/dev/null 2>&1 &
+ip netns exec "$A" iperf3 -c 192.0.2.2 -P 1 -t 25 >/dev/null 2>&1 &
 client=$!
 # Find the flow's slave once it runs (the guest may be slow to start it).
 flow=0
