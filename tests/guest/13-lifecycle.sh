@@ -40,7 +40,7 @@ ok "miimon and active slave then set" test "$(opt miimon) $(opt active_slave)" =
 # A slave may not change its type (a bonding device taking a non-Ethernet
 # port would no longer be the Ethernet device hb0 enslaved).
 if modprobe bonding max_bonds=0 2>/dev/null && ip -n $N link add bd0 type bond mode active-backup &&
-	ip -n $N link add sit1 type sit 2>/dev/null; then
+	ip -n $N link add sit1 type sit local 198.51.100.1 remote 198.51.100.2; then
 	ok "a bonding device is enslaved" ip -n $N link set bd0 master hb0
 	fails_with "its type change is vetoed" "busy|Busy" ip -n $N link set sit1 master bd0
 	ok "it is still Ethernet" test "$(ip -n $N -j link show bd0 | jq -r '.[0].link_type')" = ether
