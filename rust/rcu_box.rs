@@ -41,14 +41,22 @@ impl<T: Send + Sync> RcuBox<T> {
     /// Publishes `new`; frees the old object once no reader can see it.
     /// Sleeps: process context only.
     pub fn replace(&self, new: Option<KBox<T>>) {
+        drop(self.exchange(new));
+    }
+
+    /// Publishes `new` and hands back the old object once no reader can see
+    /// it (so that its memory can be reused without allocating). Sleeps:
+    /// process context only.
+    pub fn exchange(&self, new: Option<KBox<T>>) -> Option<KBox<T>> {
         let new = new.map_or(core::ptr::null_mut(), KBox::into_raw);
         let old = self.ptr.swap(new, Ordering::AcqRel);
-        if !old.is_null() {
-            // SAFETY: Waits for every reader that may still hold `old`.
-            unsafe { bindings::synchronize_net() };
-            // SAFETY: `old` came from `KBox::into_raw` and nobody uses it.
-            drop(unsafe { KBox::from_raw(old) });
+        if old.is_null() {
+            return None;
         }
+        // SAFETY: Waits for every reader that may still hold `old`.
+        unsafe { bindings::synchronize_net() };
+        // SAFETY: `old` came from `KBox::into_raw` and nobody uses it.
+        Some(unsafe { KBox::from_raw(old) })
     }
 }
 

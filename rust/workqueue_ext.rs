@@ -13,35 +13,80 @@ pub trait DelayedWorkItem: Sync + Sized {
     fn run(&self);
 }
 
-/// Locates the [`DelayedWork`] field inside its owner.
+/// Locates the [`DelayedWork`] field inside its owner. Implemented by
+/// [`delayed_work_owner!`], which declares the owner.
 ///
 /// # Safety
 ///
-/// `OFFSET` must be the byte offset of a `DelayedWork<Self>` field of `Self`.
+/// `OFFSET` must be the byte offset of a `DelayedWork<Self>` field of `Self`
+/// that is declared before every other field of `Self`. Fields are dropped
+/// in declaration order, so that field's drop (which cancels the work and
+/// waits for a running instance) happens before any other part of the
+/// owner is dropped: the callback never sees a half-dropped owner.
 pub unsafe trait HasDelayedWork: DelayedWorkItem {
     /// Offset of the field.
     const OFFSET: usize;
 }
 
-/// Implements [`HasDelayedWork`] for `$owner` whose field `$field` is the
-/// `DelayedWork<$owner>`.
+/// Declares a `#[pin_data]` struct that owns a [`DelayedWork`] of itself,
+/// and implements [`HasDelayedWork`] for it.
+///
+/// The work field must come first (written `#[pin] name: DelayedWork<Self>,`
+/// ahead of the other fields, after its doc comments, without visibility);
+/// the macro refuses the struct otherwise. Being first, it is dropped first, and its
+/// drop cancels the work, so the callback can rely on every other field.
+/// The struct must be `pub` or `pub(...)` and have no generics.
+///
+/// ```ignore
+/// delayed_work_owner! {
+///     #[pin_data]
+///     pub(crate) struct Poller {
+///         #[pin]
+///         work: DelayedWork<Self>,
+///         state: AtomicU32,
+///     }
+/// }
+/// ```
 #[macro_export]
-macro_rules! impl_has_delayed_work {
-    ($owner:ty, $field:ident) => {
-        // SAFETY: The offset is computed by the compiler for that field.
-        unsafe impl $crate::kernel_ext::workqueue_ext::HasDelayedWork for $owner {
-            const OFFSET: usize = core::mem::offset_of!($owner, $field);
+macro_rules! delayed_work_owner {
+    (
+        $(#[$($meta:tt)*])*
+        pub $(($($vis:tt)+))? struct $name:ident {
+            $(#[doc = $doc:literal])*
+            #[pin]
+            $work:ident: DelayedWork<Self>,
+            $($rest:tt)*
         }
+    ) => {
+        $(#[$($meta)*])*
+        pub $(($($vis)+))? struct $name {
+            $(#[doc = $doc])*
+            #[pin]
+            $work: $crate::kernel_ext::workqueue_ext::DelayedWork<$name>,
+            $($rest)*
+        }
+
+        // SAFETY: The offset is computed by the compiler for that field, and
+        // the macro's pattern puts the field first in declaration order.
+        unsafe impl $crate::kernel_ext::workqueue_ext::HasDelayedWork for $name {
+            const OFFSET: usize = ::core::mem::offset_of!($name, $work);
+        }
+    };
+    ($($other:tt)*) => {
+        ::core::compile_error!(
+            "delayed_work_owner!: the struct's first field must be `#[pin] name: DelayedWork<Self>,` (private)"
+        );
     };
 }
 
 /// A delayed work item that runs `T::run` on the owner. Dropping it
-/// cancels it and waits for a running instance.
+/// cancels it and waits for a running instance; as the owner's first field
+/// (see [`HasDelayedWork`]) that happens before the rest of the owner drops.
 ///
 /// # Invariants
 ///
 /// `dw` was initialised with [`DelayedWork::<T>::callback`]; the object is
-/// pinned inside a `T` at `T::OFFSET`.
+/// pinned inside a `T` at `T::OFFSET`, as `T`'s first-declared field.
 #[repr(C)]
 #[pin_data(PinnedDrop)]
 pub struct DelayedWork<T: HasDelayedWork> {
@@ -105,8 +150,9 @@ impl<T: HasDelayedWork> DelayedWork<T> {
     unsafe extern "C" fn callback(work: *mut bindings::work_struct) {
         // SAFETY: `work` is the first member of `delayed_work`, which is the
         // first member of `DelayedWork<T>` (repr(C)), which lives at
-        // `T::OFFSET` inside a `T` that stays valid while the work can run
-        // (dropping it cancels the work).
+        // `T::OFFSET` inside a `T`. The work can only run before this field
+        // is dropped (its drop cancels and waits), and it is the first field
+        // of `T` dropped (`HasDelayedWork`), so all of `T` is still valid.
         let owner = unsafe { &*work.cast::<u8>().sub(T::OFFSET).cast::<T>() };
         owner.run();
     }

@@ -214,26 +214,44 @@ void hbond_helper_dev_get_mac(const struct net_device *dev, u8 *addr)
 	ether_addr_copy(addr, dev->dev_addr);
 }
 
-int hbond_helper_dev_set_mac(struct net_device *dev, const u8 *addr,
+/*
+ * The caller's buffer holds @len bytes; a device whose address is of another
+ * length (its type changed) is refused rather than read past the buffer.
+ */
+int hbond_helper_dev_set_mac(struct net_device *dev, const u8 *addr, size_t len,
 			     struct netlink_ext_ack *extack)
 {
 	struct sockaddr_storage ss = { .ss_family = dev->type };
 
-	memcpy(ss.__data, addr, dev->addr_len);
+	if (len != dev->addr_len || len > sizeof(ss.__data))
+		return -EINVAL;
+	memcpy(ss.__data, addr, len);
 	return dev_set_mac_address(dev, (struct sockaddr *)&ss, extack);
 }
 
-/* A master taking a lower device's address, as bonding's bond_set_dev_addr. */
-int hbond_helper_dev_adopt_mac(struct net_device *dev, const u8 *addr)
+/*
+ * A master taking a lower device's address, as bonding's bond_set_dev_addr
+ * (@stolen), or going back to the random address it had before (!@stolen).
+ */
+int hbond_helper_dev_adopt_mac(struct net_device *dev, const u8 *addr, size_t len,
+			       bool stolen)
 {
-	int err = dev_pre_changeaddr_notify(dev, addr, NULL);
+	int err;
 
+	if (len != dev->addr_len)
+		return -EINVAL;
+	err = dev_pre_changeaddr_notify(dev, addr, NULL);
 	if (err)
 		return err;
-	__dev_addr_set(dev, addr, dev->addr_len);
-	dev->addr_assign_type = NET_ADDR_STOLEN;
+	__dev_addr_set(dev, addr, len);
+	dev->addr_assign_type = stolen ? NET_ADDR_STOLEN : NET_ADDR_RANDOM;
 	call_netdevice_notifiers(NETDEV_CHANGEADDR, dev);
 	return 0;
+}
+
+void hbond_helper_eth_random_addr(u8 *addr)
+{
+	eth_random_addr(addr);
 }
 
 bool hbond_helper_dev_mac_is_random(const struct net_device *dev)

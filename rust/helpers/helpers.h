@@ -30,10 +30,13 @@ struct net_device *hbond_helper_netdev_notifier_info_to_dev(const struct netdev_
 int hbond_helper_dev_validate_ether(const struct net_device *dev, struct nlattr *tb[]);
 
 void hbond_helper_dev_get_mac(const struct net_device *dev, u8 *addr);
-int hbond_helper_dev_set_mac(struct net_device *dev, const u8 *addr, struct netlink_ext_ack *extack);
-int hbond_helper_dev_adopt_mac(struct net_device *dev, const u8 *addr);
+int hbond_helper_dev_set_mac(struct net_device *dev, const u8 *addr, size_t len,
+			     struct netlink_ext_ack *extack);
+int hbond_helper_dev_adopt_mac(struct net_device *dev, const u8 *addr, size_t len,
+			       bool stolen);
 bool hbond_helper_dev_mac_is_random(const struct net_device *dev);
 bool hbond_helper_dev_can_set_mac(const struct net_device *dev);
+void hbond_helper_eth_random_addr(u8 *addr);
 struct net_device *hbond_helper_to_net_dev(struct device *dev);
 struct kobject *hbond_helper_netdev_kobj(struct net_device *dev);
 void hbond_helper_sysfs_attr_init(struct attribute *attr);

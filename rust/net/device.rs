@@ -13,6 +13,14 @@ use kernel::{
 /// An Ethernet (MAC) address.
 pub type MacAddr = [u8; 6];
 
+/// A random, locally administered unicast address (`eth_random_addr`).
+pub fn random_mac() -> MacAddr {
+    let mut addr = [0u8; 6];
+    // SAFETY: `addr` has room for the ETH_ALEN bytes written.
+    unsafe { bindings::hbond_helper_eth_random_addr(addr.as_mut_ptr()) };
+    addr
+}
+
 /// A network device.
 ///
 /// References to it are only handed out where the kernel guarantees that the
@@ -209,18 +217,38 @@ impl Device {
     }
 
     /// Changes the address through the driver (`dev_set_mac_address`).
+    /// `EINVAL` if the device's addresses are not [`MacAddr`]-sized (any
+    /// more): never more than `addr` is copied.
     pub fn set_mac(&self, addr: &MacAddr, extack: &mut super::ExtAck, _rtnl: &Rtnl) -> Result {
-        // SAFETY: The device is valid, RTNL is held, `addr` has ETH_ALEN bytes.
+        // SAFETY: The device is valid, RTNL is held, `addr` has `addr.len()`
+        // bytes and the helper reads no more than that.
         to_result(unsafe {
-            bindings::hbond_helper_dev_set_mac(self.as_raw(), addr.as_ptr(), extack.as_raw())
+            bindings::hbond_helper_dev_set_mac(
+                self.as_raw(),
+                addr.as_ptr(),
+                addr.len(),
+                extack.as_raw(),
+            )
         })
     }
 
     /// Takes `addr` as this (master) device's own address, marked as stolen
     /// from a lower device, and announces the change.
     pub fn adopt_mac(&self, addr: &MacAddr, _rtnl: &Rtnl) -> Result {
-        // SAFETY: The device is valid, RTNL is held, `addr` has ETH_ALEN bytes.
-        to_result(unsafe { bindings::hbond_helper_dev_adopt_mac(self.as_raw(), addr.as_ptr()) })
+        // SAFETY: The device is valid, RTNL is held, `addr` has `addr.len()`
+        // bytes and the helper reads no more than that.
+        to_result(unsafe {
+            bindings::hbond_helper_dev_adopt_mac(self.as_raw(), addr.as_ptr(), addr.len(), true)
+        })
+    }
+
+    /// Undoes [`Device::adopt_mac`]: goes back to `addr`, a random address
+    /// it had before (so that a later first slave's is adopted again).
+    pub fn restore_random_mac(&self, addr: &MacAddr, _rtnl: &Rtnl) -> Result {
+        // SAFETY: As in `adopt_mac`.
+        to_result(unsafe {
+            bindings::hbond_helper_dev_adopt_mac(self.as_raw(), addr.as_ptr(), addr.len(), false)
+        })
     }
 
     /// Link speed in Mb/s from the driver's ethtool settings; 0 if unknown.
@@ -253,6 +281,12 @@ impl Device {
     pub fn open(&self, extack: &mut super::ExtAck, _rtnl: &Rtnl) -> Result {
         // SAFETY: The device is valid and RTNL is held.
         to_result(unsafe { bindings::dev_open(self.as_raw(), extack.as_raw()) })
+    }
+
+    /// Takes the device down (`dev_close`).
+    pub fn close(&self, _rtnl: &Rtnl) {
+        // SAFETY: The device is valid and RTNL is held.
+        unsafe { bindings::dev_close(self.as_raw()) }
     }
 }
 

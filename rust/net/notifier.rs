@@ -28,6 +28,10 @@ pub enum NetdevEvent {
     ChangeAddr,
     /// The features changed.
     FeatChange,
+    /// The device asks whether it may change its type (`NETDEV_PRE_TYPE_CHANGE`,
+    /// e.g. a bonding or team device taking its first non-Ethernet port);
+    /// [`NotifyVerdict::Veto`] refuses it.
+    PreTypeChange,
     /// Any other event.
     Other,
 }
@@ -42,15 +46,26 @@ impl NetdevEvent {
             bindings::netdev_cmd_NETDEV_CHANGEMTU => Self::ChangeMtu,
             bindings::netdev_cmd_NETDEV_CHANGEADDR => Self::ChangeAddr,
             bindings::netdev_cmd_NETDEV_FEAT_CHANGE => Self::FeatChange,
+            bindings::netdev_cmd_NETDEV_PRE_TYPE_CHANGE => Self::PreTypeChange,
             _ => Self::Other,
         }
     }
 }
 
+/// What a notifier answers.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum NotifyVerdict {
+    /// Seen; no objection (`NOTIFY_DONE`).
+    Done,
+    /// Refuses the change the event announces (`NOTIFY_BAD`); only
+    /// meaningful for the `PRE_*` events, which the stack can abort.
+    Veto,
+}
+
 /// Receiver of netdevice events.
 pub trait NetdevNotifier: 'static {
     /// Called under RTNL for every event of every device in the system.
-    fn notify(event: NetdevEvent, dev: &Device, rtnl: &Rtnl);
+    fn notify(event: NetdevEvent, dev: &Device, rtnl: &Rtnl) -> NotifyVerdict;
 }
 
 /// A registered netdevice notifier; unregistered when dropped.
@@ -97,16 +112,19 @@ impl<N: NetdevNotifier> NotifierRegistration<N> {
     ) -> kernel::ffi::c_int {
         // SAFETY: Netdevice notifiers run under RTNL with a
         // `netdev_notifier_info` for a valid device.
-        unsafe {
+        let verdict = unsafe {
             let rtnl = Rtnl::assume_held();
             let dev = bindings::hbond_helper_netdev_notifier_info_to_dev(ptr.cast());
             N::notify(
                 NetdevEvent::from_raw(event as u64),
                 Device::from_raw(dev),
                 &rtnl,
-            );
+            )
+        };
+        match verdict {
+            NotifyVerdict::Done => bindings::NOTIFY_DONE as i32,
+            NotifyVerdict::Veto => bindings::NOTIFY_BAD as i32,
         }
-        bindings::NOTIFY_DONE as i32
     }
 }
 

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# Refusals, many create/enslave/destroy cycles, rmmod with live teams.
+# Refusals (all-or-nothing), a slave that would change its type, many
+# create/enslave/destroy cycles, rmmod with live teams.
 . "$(dirname "$0")/lib.sh"
+top=$(cd "$(dirname "$0")/../.." && pwd)
+export IP_LIB_DIR=$top/tools/iproute2
 N=hb-life
 cleanup() { ip netns del $N 2>/dev/null; true; }
 trap cleanup EXIT
@@ -15,6 +18,41 @@ else
 	echo "ok $((_tap_n += 1)) - device with a receive handler refused # SKIP no macvlan in this kernel"
 fi
 ip -n $N link del hb0
+
+# changelink is all or nothing: a refused active_slave leaves miimon alone.
+opt() { ip netns exec $N cat "/sys/class/net/hb0/hbond/$1"; }
+ip -n $N link add hb0 type hbond
+ip -n $N link add v0 type veth peer name w0
+ip -n $N link add v1 type veth peer name w1
+ip -n $N link set v0 master hb0
+ip -n $N link set v1 master hb0
+ip -n $N link set w0 up
+ip -n $N link set hb0 up
+ok "v0 is the active slave" wait_for 5 "test \$(ip netns exec $N cat /sys/class/net/hb0/hbond/active_slave) = v0"
+fails_with "active_slave without a link refused" "no usable link" \
+	ip -n $N link set hb0 type hbond miimon 100 active_slave v1
+ok "miimon unchanged by the refused request" test "$(opt miimon)" = 0
+ok "active slave unchanged by the refused request" test "$(opt active_slave)" = v0
+ok "the same request once v1 has a link" bash -c "ip -n $N link set w1 up &&
+	sleep 0.2 && ip -n $N link set hb0 type hbond miimon 100 active_slave v1"
+ok "miimon and active slave then set" test "$(opt miimon) $(opt active_slave)" = "100 v1"
+
+# A slave may not change its type (a bonding device taking a non-Ethernet
+# port would no longer be the Ethernet device hb0 enslaved).
+if modprobe bonding max_bonds=0 2>/dev/null && ip -n $N link add bd0 type bond mode active-backup &&
+	ip -n $N link add sit1 type sit local 198.51.100.1 remote 198.51.100.2; then
+	ok "a bonding device is enslaved" ip -n $N link set bd0 master hb0
+	fails_with "its type change is vetoed" "busy|Busy" ip -n $N link set sit1 master bd0
+	ok "it is still Ethernet" test "$(ip -n $N -j link show bd0 | jq -r '.[0].link_type')" = ether
+	ok "it is released" ip -n $N link set bd0 nomaster
+	ip -n $N link del bd0
+	ip -n $N link del sit1
+else
+	echo "ok $((_tap_n += 1)) - a slave's type change is vetoed # SKIP no bonding or sit in this kernel"
+fi
+ip -n $N link del hb0
+ip -n $N link del v0
+ip -n $N link del v1
 
 # One ip process runs all cycles: spawning 800 processes in an emulated
 # guest would take minutes.

@@ -7,30 +7,42 @@
 use crate::kernel_ext::net::{
     device::Rtnl,
     link::LinkDevice,
-    notifier::{NetdevEvent, NetdevNotifier},
+    notifier::{NetdevEvent, NetdevNotifier, NotifyVerdict},
     Device,
 };
 use crate::master::Hbond;
+use kernel::prelude::*;
 
 /// Receiver of netdevice events for the module.
 pub(crate) struct SlaveEvents;
 
 impl NetdevNotifier for SlaveEvents {
-    fn notify(event: NetdevEvent, dev: &Device, rtnl: &Rtnl) {
+    fn notify(event: NetdevEvent, dev: &Device, rtnl: &Rtnl) -> NotifyVerdict {
         let Some(master) = dev.master(rtnl) else {
-            return;
+            return NotifyVerdict::Done;
         };
         let Some(team_dev) = LinkDevice::<Hbond>::try_from_device(master) else {
-            return;
+            return NotifyVerdict::Done;
         };
         let team = team_dev.data();
         match event {
+            // The team handles Ethernet slaves only (checked at enslave
+            // time); one that is itself a master must not turn into
+            // another type under us (as the team driver vetoes it).
+            NetdevEvent::PreTypeChange => {
+                pr_info!(
+                    "{}: {} may not change its type while enslaved\n",
+                    team_dev.name(),
+                    dev.name()
+                );
+                return NotifyVerdict::Veto;
+            }
             NetdevEvent::Unregister => {
                 let _ = team.release(team_dev, dev, true, rtnl);
             }
             NetdevEvent::Up | NetdevEvent::Down | NetdevEvent::Change => {
                 if team.link_event(dev, rtnl) {
-                    let _ = team.reselect(team_dev, rtnl, None);
+                    team.reselect(team_dev, rtnl);
                 }
             }
             NetdevEvent::FeatChange => team.update_features(team_dev, rtnl),
@@ -38,5 +50,6 @@ impl NetdevNotifier for SlaveEvents {
             // team leaves it alone (the next team MTU change overrides it).
             _ => {}
         }
+        NotifyVerdict::Done
     }
 }

@@ -60,7 +60,9 @@ fn attr_value(data: &Attrs<'_>, spec: &options::OptionSpec) -> Option<u32> {
     }
 }
 
-/// Applies the options present in `data` to the team: all or none.
+/// Applies the options present in `data` to the team: all or none. A
+/// requested active slave must be usable before anything is committed, and
+/// if making it active fails the previous options come back.
 pub(crate) fn apply_attrs(
     dev: &Device,
     team: &Team,
@@ -68,8 +70,9 @@ pub(crate) fn apply_attrs(
     extack: &mut ExtAck,
     rtnl: &Rtnl,
 ) -> Result {
+    let no_link = c_str!("hbond: the requested active slave has no usable link");
     let mut force = None;
-    {
+    let old = {
         let mut st = team.state.lock();
         let mut config = st.config;
         let has_slaves = !st.slaves.is_empty();
@@ -91,15 +94,26 @@ pub(crate) fn apply_attrs(
                 return Err(EINVAL);
             }
         }
-        st.config = config;
-    }
-    if force.is_some() || data.has(attr::PRIMARY) || data.has(attr::PRIMARY_RESELECT) {
-        if let Err(e) = team.reselect(dev, rtnl, force) {
+        if let Some(i) = force {
+            if !Team::usable(&st, i) {
+                extack.set_msg(no_link);
+                return Err(crate::kernel_ext::error::enetdown());
+            }
+        }
+        core::mem::replace(&mut st.config, config)
+    };
+    if let Some(i) = force {
+        // RTNL is held throughout: the link checked above is still usable,
+        // so only giving it the team's address (ALB) can fail here.
+        if let Err(e) = team.set_active(dev, rtnl, i) {
+            team.state.lock().config = old;
             extack.set_msg(c_str!(
-                "hbond: the requested active slave has no usable link"
+                "hbond: the requested active slave cannot take the team's address"
             ));
             return Err(e);
         }
+    } else if data.has(attr::PRIMARY) || data.has(attr::PRIMARY_RESELECT) {
+        team.reselect(dev, rtnl);
     }
     team.kick_monitor();
     Ok(())

@@ -12,8 +12,7 @@ use crate::hbond_core::{
 use crate::kernel_ext::{
     kvec_ext::VecExt,
     net::{
-        device::MacAddr,
-        device::Rtnl,
+        device::{random_mac, MacAddr, Rtnl},
         features::{Features, UpperFeatures},
         rx_handler::RxHandlerRegistration,
         stats::{LinkStats, Stats64},
@@ -50,10 +49,14 @@ pub(crate) struct TeamState {
     pub(crate) active: Option<usize>,
     /// Peer notifications still to send after the last failover.
     notify_left: u32,
-    /// ALB: slave index per flow bucket.
-    buckets: [u8; BUCKETS],
+    /// ALB: slave index per flow bucket, and the load last measured.
+    buckets: alb::Buckets,
     /// ALB: when the buckets were last rebalanced.
     last_rebalance_ms: u64,
+    /// Transmit maps not published: with the one the data path may hold,
+    /// always two, so that publishing never allocates (release and
+    /// teardown cannot fail). Empty and without references.
+    spare: [Option<KBox<TxMap>>; 2],
 }
 
 impl TeamState {
@@ -81,15 +84,67 @@ struct TxSlave {
     mac: MacAddr,
 }
 
-/// What the transmit path reads, replaced as a whole under RCU.
+impl TxSlave {
+    fn of(s: &Slave) -> Self {
+        Self {
+            dev: s.device().into(),
+            port: s.port().clone(),
+            mac: s.device().mac(),
+        }
+    }
+}
+
+/// What the transmit path reads, replaced as a whole under RCU. Fixed-size,
+/// so that it is filled without allocating.
+///
+/// # Invariants
+///
+/// Exactly the first `len` entries of `slaves` are `Some`.
 struct TxMap {
     mode: Mode,
     /// AFT: only the active slave. ALB: every slave, in team order.
-    slaves: KVec<TxSlave>,
+    slaves: [Option<TxSlave>; MAX_SLAVES],
+    len: usize,
     /// ALB: the receive slave's index in `slaves`.
     receive: Option<usize>,
     /// ALB: slave index per flow bucket.
     buckets: [u8; BUCKETS],
+}
+
+impl TxMap {
+    fn new_boxed() -> Result<KBox<Self>> {
+        Ok(KBox::new(
+            Self {
+                mode: Mode::Aft,
+                slaves: [const { None }; MAX_SLAVES],
+                len: 0,
+                receive: None,
+                buckets: [alb::UNASSIGNED; BUCKETS],
+            },
+            GFP_KERNEL,
+        )?)
+    }
+
+    fn get(&self, i: usize) -> Option<&TxSlave> {
+        self.slaves.get(i)?.as_ref()
+    }
+
+    /// Appends `s`; ignored when full (the team has at most `MAX_SLAVES`).
+    fn push(&mut self, s: TxSlave) {
+        if let Some(slot) = self.slaves.get_mut(self.len) {
+            *slot = Some(s);
+            self.len += 1;
+        }
+    }
+
+    /// Drops every reference the map holds.
+    fn clear(&mut self) {
+        for s in self.slaves.iter_mut() {
+            *s = None;
+        }
+        self.len = 0;
+        self.receive = None;
+    }
 }
 
 /// A slave's device statistics as the team last folded them.
@@ -119,9 +174,14 @@ impl StatsFold {
     }
 }
 
-/// Per-team state, owned by the team device.
+crate::delayed_work_owner! {
+/// Per-team state, owned by the team device. The monitor is declared first:
+/// it is cancelled before anything else of the team is dropped.
 #[pin_data]
 pub(crate) struct Team {
+    /// Link polling, delays, notifications, rebalancing (see `run`).
+    #[pin]
+    monitor: DelayedWork<Self>,
     #[pin]
     pub(crate) state: Mutex<TeamState>,
     tx: RcuBox<TxMap>,
@@ -139,11 +199,8 @@ pub(crate) struct Team {
     /// The team device; set once registered (for the monitor work).
     master: AtomicPtr<Device>,
     pub(crate) context: Arc<HbondContext>,
-    #[pin]
-    monitor: DelayedWork<Team>,
 }
-
-crate::impl_has_delayed_work!(Team, monitor);
+}
 
 impl Team {
     pub(crate) fn new(
@@ -152,14 +209,17 @@ impl Team {
     ) -> Result<impl PinInit<Self, Error>> {
         let stats = Arc::new(TeamStats::default(), GFP_KERNEL)?;
         let folded = KVec::with_capacity(MAX_SLAVES, GFP_KERNEL)?;
+        let spare = [Some(TxMap::new_boxed()?), Some(TxMap::new_boxed()?)];
         Ok(try_pin_init!(Self {
+            monitor <- DelayedWork::new(),
             state <- new_mutex!(TeamState {
                 config,
                 slaves: KVec::new(),
                 active: None,
                 notify_left: 0,
-                buckets: [alb::UNASSIGNED; BUCKETS],
+                buckets: alb::Buckets::new(),
                 last_rebalance_ms: 0,
+                spare,
             }),
             tx: RcuBox::new(),
             stats,
@@ -171,7 +231,6 @@ impl Team {
             bucket_load: [const { AtomicU64::new(0) }; BUCKETS],
             master: AtomicPtr::new(core::ptr::null_mut()),
             context,
-            monitor <- DelayedWork::new(),
         }))
     }
 
@@ -203,7 +262,6 @@ impl Team {
                 }
             };
             let slave = map
-                .slaves
                 .get(index)
                 .ok_or_else(crate::kernel_ext::error::enetdown)?;
             if map.mode == Mode::Alb && map.receive != Some(index) {
@@ -212,7 +270,9 @@ impl Team {
                 skb.set_eth_source(&slave.mac)?;
             }
             skb.set_dev(&slave.dev);
-            let port = slave.port.clone();
+            // The map (and so the port) stays alive until the read-side
+            // section ends: no reference is taken per packet.
+            let port = &slave.port;
             // Dropped below us: the slave's own counters show it.
             let _ = skb
                 .queue_xmit()
@@ -309,10 +369,28 @@ impl Team {
 
     /// Re-evaluates the active slave after a change of links, members or
     /// options, applies the consequences and republishes the transmit map.
-    /// `force` makes that slave active if its link is usable.
-    pub(crate) fn reselect(&self, master: &Device, rtnl: &Rtnl, force: Option<usize>) -> Result {
+    /// Never fails: a receive slave that cannot take the team's address
+    /// (ALB) is reported and tried again on the next reselection.
+    pub(crate) fn reselect(&self, master: &Device, rtnl: &Rtnl) {
+        // Only a forced choice can fail.
+        let _ = self.select(master, rtnl, None);
+    }
+
+    /// Makes slave `i` the active (receive) slave, as `active_slave` asks.
+    /// `ENETDOWN` if its link is not usable, or the error of giving it the
+    /// team's address (ALB); nothing changed then.
+    pub(crate) fn set_active(&self, master: &Device, rtnl: &Rtnl, i: usize) -> Result {
+        self.select(master, rtnl, Some(i))
+    }
+
+    /// Whether slave `i` could be made active now.
+    pub(crate) fn usable(st: &TeamState, i: usize) -> bool {
+        st.slaves.get(i).is_some_and(|s| s.link.state.usable())
+    }
+
+    fn select(&self, master: &Device, rtnl: &Rtnl, force: Option<usize>) -> Result {
         let (old, new, mode) = {
-            let mut st = self.state.lock();
+            let st = self.state.lock();
             let candidates = st.candidates();
             let n = st.slaves.len();
             let primary = st.index_of(st.config.get(attr::PRIMARY) as i32);
@@ -324,129 +402,150 @@ impl Team {
                     aft::select_active(old, &candidates[..n], primary, st.config.primary_reselect())
                 }
             };
+            (old, new, st.config.mode())
+        };
+        if let (Mode::Alb, Some(i)) = (mode, new) {
+            if let Err(e) = self.give_team_mac(master, i, rtnl) {
+                if force.is_some() {
+                    return Err(e);
+                }
+            }
+        }
+        {
+            let mut st = self.state.lock();
             st.active = new;
             if new.is_some() && new != old {
                 st.notify_left = u32::from(st.config.get(attr::PEER_NOTIFY_COUNT) as u8);
             }
-            (old, new, st.config.mode())
-        };
-
-        if new != old {
-            self.switch_receiver(old, new, mode, rtnl);
-            if let Some(i) = new {
-                let st = self.state.lock();
-                if let Some(s) = st.slaves.get(i) {
-                    pr_info!("{}: active slave {}\n", master.name(), s.device().name());
+            if new != old {
+                match new.and_then(|i| st.slaves.get(i)) {
+                    Some(s) => pr_info!("{}: active slave {}\n", master.name(), s.device().name()),
+                    None => pr_info!("{}: no usable slave\n", master.name()),
                 }
-            } else {
-                pr_info!("{}: no usable slave\n", master.name());
             }
         }
+        self.switch_receiver(old, new, rtnl);
         if new.is_some() {
             master.carrier_on();
         } else {
             master.carrier_off();
         }
-        self.publish(false)?;
+        self.publish(false);
         self.notify_peers(master, rtnl);
         Ok(())
     }
 
-    /// Moves the receive role (and, in ALB, the team's address) from `old`
-    /// to `new`.
-    fn switch_receiver(&self, old: Option<usize>, new: Option<usize>, mode: Mode, rtnl: &Rtnl) {
-        let (old_slave, new_slave) = {
-            let st = self.state.lock();
-            let get = |i: Option<usize>| -> Option<(ARef<Device>, Arc<SlavePort>)> {
-                let s = st.slaves.get(i?)?;
-                Some((s.device().into(), s.port().clone()))
-            };
-            (get(old), get(new))
-        };
-        if let Some((_, port)) = &old_slave {
-            port.receives.store(false, Relaxed);
-        }
-        if let Some((dev, port)) = &new_slave {
-            if mode == Mode::Alb {
-                let Some(master) = self.master() else { return };
-                let team_mac = master.mac();
-                let new_mac = dev.mac();
-                if new_mac != team_mac {
-                    // Swap: the new receiver takes the team's address, the
-                    // old one the new one's, so addresses stay unique.
-                    if let Some((old_dev, _)) = &old_slave {
-                        let _ = old_dev.set_mac(&new_mac, &mut ExtAck::none(), rtnl);
-                    }
-                    let _ = dev.set_mac(&team_mac, &mut ExtAck::none(), rtnl);
-                }
-            }
-            port.receives.store(true, Relaxed);
+    /// Moves the receive role (what the receive hook delivers to the team)
+    /// from `old` to `new`; in ALB the team's address went to `new` before.
+    fn switch_receiver(&self, _old: Option<usize>, new: Option<usize>, _rtnl: &Rtnl) {
+        let st = self.state.lock();
+        for (i, s) in st.slaves.iter().enumerate() {
+            s.port().receives.store(Some(i) == new, Relaxed);
         }
     }
 
+    /// ALB: gives slave `i` the team's address. The slave that had it (if
+    /// any) takes `i`'s, so addresses stay unique. On failure nothing
+    /// changed (reported).
+    fn give_team_mac(&self, master: &Device, i: usize, rtnl: &Rtnl) -> Result {
+        let team_mac = master.mac();
+        let (dev, holder): (ARef<Device>, Option<ARef<Device>>) = {
+            let st = self.state.lock();
+            let Some(s) = st.slaves.get(i) else {
+                return Ok(());
+            };
+            let holder = st
+                .slaves
+                .iter()
+                .enumerate()
+                .find(|(j, o)| *j != i && o.device().mac() == team_mac)
+                .map(|(_, o)| o.device().into());
+            (s.device().into(), holder)
+        };
+        if dev.mac() == team_mac {
+            return Ok(());
+        }
+        let result = match &holder {
+            Some(h) => swap_macs(&dev, h, rtnl),
+            None => dev.set_mac(&team_mac, &mut ExtAck::none(), rtnl),
+        };
+        if let Err(e) = &result {
+            pr_warn!(
+                "{}: {} cannot take the team's address (error {}); addresses unchanged\n",
+                master.name(),
+                dev.name(),
+                e.to_errno()
+            );
+        }
+        result
+    }
+
     /// Builds and publishes the transmit map; rebalances ALB buckets with
-    /// the load measured since the last rebalance if `measure`.
-    fn publish(&self, measure: bool) -> Result {
+    /// the load measured since the last rebalance if `measure`, else moves
+    /// only the buckets of slaves that are gone or unusable. Never
+    /// allocates.
+    fn publish(&self, measure: bool) {
         let mut st = self.state.lock();
+        let Some(mut map) = st.spare.iter_mut().find_map(Option::take) else {
+            // Not reached: of the two maps the data path holds at most one,
+            // and publications are serialised by RTNL.
+            pr_err!("hbond: no spare transmit map\n");
+            return;
+        };
         let mode = st.config.mode();
         let n = st.slaves.len();
-        let mut slaves = KVec::with_capacity(n, GFP_KERNEL)?;
-        let map_slaves: KVec<usize> = match (mode, st.active) {
+        map.mode = mode;
+        match (mode, st.active) {
             (Mode::Aft, Some(a)) => {
-                let mut v = KVec::new();
-                v.push(a, GFP_KERNEL)?;
-                v
-            }
-            (Mode::Aft, None) => KVec::new(),
-            (Mode::Alb, _) => {
-                let mut v = KVec::with_capacity(n, GFP_KERNEL)?;
-                for i in 0..n {
-                    v.push(i, GFP_KERNEL)?;
+                if let Some(s) = st.slaves.get(a) {
+                    map.push(TxSlave::of(s));
                 }
-                v
             }
-        };
-        for &i in map_slaves.iter() {
-            let s = &st.slaves[i];
-            slaves.push(
-                TxSlave {
-                    dev: s.device().into(),
-                    port: s.port().clone(),
-                    mac: s.device().mac(),
-                },
-                GFP_KERNEL,
-            )?;
+            (Mode::Aft, None) => {}
+            (Mode::Alb, _) => {
+                for s in st.slaves.iter() {
+                    map.push(TxSlave::of(s));
+                }
+            }
         }
         if mode == Mode::Alb {
+            let mut alb_slaves = [AlbSlave::default(); MAX_SLAVES];
+            for (a, s) in alb_slaves.iter_mut().zip(st.slaves.iter()) {
+                a.usable = s.link.state.usable();
+                a.speed_mbps = s.speed_mbps;
+            }
             let mut load = [0u64; BUCKETS];
             if measure {
                 for (l, b) in load.iter_mut().zip(self.bucket_load.iter()) {
                     *l = b.swap(0, Relaxed);
                 }
                 st.last_rebalance_ms = now_ms();
+                st.buckets.rebalance(&load, &alb_slaves[..n]);
+            } else {
+                // Busy buckets of usable slaves stay (no reordering).
+                for (l, b) in load.iter_mut().zip(self.bucket_load.iter()) {
+                    *l = b.load(Relaxed);
+                }
+                st.buckets.reselect(&load, &alb_slaves[..n]);
             }
-            let mut alb_slaves = [AlbSlave::default(); MAX_SLAVES];
-            for (a, s) in alb_slaves.iter_mut().zip(st.slaves.iter()) {
-                a.usable = s.link.state.usable();
-                a.speed_mbps = s.speed_mbps;
-            }
-            let mut buckets = st.buckets;
-            alb::rebalance(&mut buckets, &load, &alb_slaves[..n]);
-            st.buckets = buckets;
+            map.receive = st.active;
         }
-        let map = KBox::new(
-            TxMap {
-                mode,
-                slaves,
-                receive: if mode == Mode::Alb { st.active } else { None },
-                buckets: st.buckets,
-            },
-            GFP_KERNEL,
-        )?;
-        let empty = map.slaves.is_empty();
+        map.buckets = st.buckets.assignment;
         drop(st);
-        self.tx.replace((!empty).then_some(map));
-        Ok(())
+        let (new, unused) = if map.len == 0 {
+            (None, Some(map))
+        } else {
+            (Some(map), None)
+        };
+        let old = self.tx.exchange(new);
+        for mut m in [old, unused].into_iter().flatten() {
+            // References go now, outside the lock.
+            m.clear();
+            let mut st = self.state.lock();
+            if let Some(slot) = st.spare.iter_mut().find(|s| s.is_none()) {
+                *slot = Some(m);
+            }
+        }
     }
 
     /// Sends one round of peer notifications if some are due, and arranges
@@ -491,7 +590,9 @@ impl Team {
         changed
     }
 
-    /// Adds `slave` to the team (all checks done by the caller).
+    /// Adds `slave` to the team (all checks done by the caller). On failure
+    /// everything done to the team and the slave is undone; once the slave
+    /// is a member, nothing fails.
     pub(crate) fn enslave(
         &self,
         master: &Device,
@@ -515,42 +616,54 @@ impl Team {
             GFP_KERNEL,
         )?;
         let perm_mac = port.perm_mac;
+        // Dropped (the hook removed) on every error return below, after
+        // `undo`.
         let rx = RxHandlerRegistration::new(slave, port, rtnl)?;
         slave.link_master(master, extack, rtnl)?;
+        let mut undo = EnslaveUndo {
+            master,
+            slave,
+            team_mac: None,
+            slave_mac: None,
+            flagged: false,
+            mtu: None,
+            opened: false,
+        };
         // AFT: every slave uses the team's address. ALB: slaves keep their
         // own, the receive slave gets the team's when it becomes one. An
         // empty team with a random address takes its first slave's.
-        let mac_result = if first && master.mac_is_random() {
-            master.adopt_mac(&perm_mac, rtnl)
+        if first && master.mac_is_random() {
+            let random = master.mac();
+            if let Err(e) = master.adopt_mac(&perm_mac, rtnl) {
+                undo.run(rtnl);
+                return Err(e);
+            }
+            undo.team_mac = Some(random);
         } else if mode == Mode::Aft {
-            slave.set_mac(&master.mac(), extack, rtnl)
-        } else {
-            Ok(())
-        };
-        let undo_link = |rtnl: &Rtnl| {
-            slave.unlink_master(master, rtnl);
-        };
-        if let Err(e) = mac_result {
-            undo_link(rtnl);
-            return Err(e);
+            if let Err(e) = slave.set_mac(&master.mac(), extack, rtnl) {
+                undo.run(rtnl);
+                return Err(e);
+            }
+            undo.slave_mac = Some(perm_mac);
         }
         slave.set_slave_flag(true, rtnl);
+        undo.flagged = true;
         let orig_mtu = slave.mtu();
-        let mtu_result = slave.set_mtu(master.mtu(), rtnl).inspect_err(|_| {
+        if let Err(e) = slave.set_mtu(master.mtu(), rtnl) {
             extack.set_msg(c_str!("hbond: device cannot take the team's MTU"));
-        });
-        if let Err(e) = mtu_result.and_then(|()| slave.open(extack, rtnl)) {
-            slave.set_slave_flag(false, rtnl);
-            let _ = slave.set_mtu(orig_mtu, rtnl);
-            let _ = slave.set_mac(&perm_mac, &mut ExtAck::none(), rtnl);
-            undo_link(rtnl);
+            undo.run(rtnl);
             return Err(e);
         }
+        undo.mtu = Some(orig_mtu);
+        if !slave.is_running() {
+            if let Err(e) = slave.open(extack, rtnl) {
+                undo.run(rtnl);
+                return Err(e);
+            }
+            undo.opened = true;
+        }
         if let Err(e) = self.context.slave_sysfs.add(slave) {
-            slave.set_slave_flag(false, rtnl);
-            let _ = slave.set_mtu(orig_mtu, rtnl);
-            let _ = slave.set_mac(&perm_mac, &mut ExtAck::none(), rtnl);
-            undo_link(rtnl);
+            undo.run(rtnl);
             return Err(e);
         }
         let carrier = slave.is_running() && slave.carrier_ok();
@@ -561,29 +674,38 @@ impl Team {
             orig_mtu,
         };
         entry.publish_link();
-        // Cannot fail: room was reserved above.
-        self.state.lock().slaves.push(entry, GFP_KERNEL)?;
+        // Room was reserved above, so this does not allocate; were it to
+        // fail, the entry (and its hook) is dropped and all is undone.
+        if let Err(e) = self.state.lock().slaves.push(entry, GFP_KERNEL) {
+            self.context.slave_sysfs.remove(slave);
+            undo.run(rtnl);
+            return Err(e.into());
+        }
+        // From here on the slave is a member: nothing below fails.
         {
             // Counted from now on: the slave's earlier traffic is not the team's.
             let last = slave.stats();
             let mut fold = self.fold.lock();
-            // Cannot fail: room for MAX_SLAVES was allocated with the team.
-            fold.slaves.push(
+            // Room for MAX_SLAVES was allocated with the team: this does not
+            // allocate (and a member beyond it is just not counted).
+            let _ = fold.slaves.push(
                 FoldedSlave {
                     dev: slave.into(),
                     last,
                 },
                 GFP_ATOMIC,
-            )?;
+            );
         }
         self.update_features(master, rtnl);
-        self.reselect(master, rtnl, None)?;
+        self.reselect(master, rtnl);
         pr_info!("{}: enslaved {}\n", master.name(), slave.name());
         Ok(())
     }
 
     /// Removes `slave` from the team and gives it back its address and,
-    /// unless it is going away (`unregistering`), its MTU.
+    /// unless it is going away (`unregistering`), its MTU. Fails only with
+    /// `ENOENT` for a device that is not a member (nothing changed);
+    /// otherwise it cannot fail (nothing here allocates).
     pub(crate) fn release(
         &self,
         master: &Device,
@@ -591,9 +713,35 @@ impl Team {
         unregistering: bool,
         rtnl: &Rtnl,
     ) -> Result {
+        self.release_one(master, slave, unregistering, false, rtnl)
+    }
+
+    /// [`Team::release`]; `teardown` when every slave goes with the team
+    /// (no address conflict with a team that is going away).
+    fn release_one(
+        &self,
+        master: &Device,
+        slave: &Device,
+        unregistering: bool,
+        teardown: bool,
+        rtnl: &Rtnl,
+    ) -> Result {
+        let (mode, others) = {
+            let st = self.state.lock();
+            st.index_of(slave.ifindex()).ok_or(ENOENT)?;
+            (st.config.mode(), st.slaves.len() - 1)
+        };
+        let team_mac = master.mac();
+        // ALB: the team's address must not leave with the slave; the next
+        // receive slave takes it now, the leaving one that slave's address.
+        if mode == Mode::Alb && others > 0 && !teardown && slave.mac() == team_mac {
+            self.hand_over_team_mac(master, slave, rtnl);
+        }
         let removed = {
             let mut st = self.state.lock();
-            let i = st.index_of(slave.ifindex()).ok_or(ENOENT)?;
+            let Some(i) = st.index_of(slave.ifindex()) else {
+                return Err(ENOENT);
+            };
             st.active = match st.active {
                 Some(a) if a == i => None,
                 Some(a) if a > i => Some(a - 1),
@@ -602,24 +750,27 @@ impl Team {
             if st.config.get(attr::PRIMARY) == slave.ifindex() as u32 {
                 let _ = st.config.set(attr::PRIMARY, 0, true);
             }
-            // Bucket indexes above `i` shift down; rebalancing fixes the rest.
-            for b in st.buckets.iter_mut() {
-                if usize::from(*b) == i {
-                    *b = alb::UNASSIGNED;
-                } else if usize::from(*b) > i && *b != alb::UNASSIGNED {
-                    *b -= 1;
-                }
-            }
-            st.slaves.remove_at(i).ok_or(ENOENT)?
+            // Its buckets are reassigned on publication.
+            st.buckets.remove_slave(i);
+            st.slaves.remove_at(i)
+        };
+        let Some(removed) = removed else {
+            return Err(ENOENT);
         };
         // Stop transmitting on it before it goes.
-        self.publish(false)?;
+        self.publish(false);
         removed.port().receives.store(false, Relaxed);
         self.context.slave_sysfs.remove(slave);
         slave.unlink_master(master, rtnl);
         slave.set_slave_flag(false, rtnl);
-        // Best effort, as bonding: a slave that refuses keeps the address.
-        let _ = slave.set_mac(&removed.port().perm_mac, &mut ExtAck::none(), rtnl);
+        self.restore_mac(
+            master,
+            slave,
+            &removed.port().perm_mac,
+            mode,
+            teardown,
+            rtnl,
+        );
         if !unregistering && slave.mtu() != removed.orig_mtu {
             let _ = slave.set_mtu(removed.orig_mtu, rtnl);
         }
@@ -640,20 +791,128 @@ impl Team {
         // Drop the device reference outside the spinlock.
         drop(gone);
         self.update_features(master, rtnl);
-        self.reselect(master, rtnl, None)?;
+        self.reselect(master, rtnl);
         pr_info!("{}: released {}\n", master.name(), slave.name());
         Ok(())
     }
 
-    /// Releases every slave (team teardown).
+    /// ALB: before `slave`, which has the team's address, leaves: the slave
+    /// that will receive next (or any other) takes that address and `slave`
+    /// its (bonding's `alb_change_hw_addr_on_detach` does the rest, see
+    /// [`Team::restore_mac`]).
+    fn hand_over_team_mac(&self, master: &Device, slave: &Device, rtnl: &Rtnl) {
+        let next: Option<ARef<Device>> = {
+            let st = self.state.lock();
+            let mut candidates = st.candidates();
+            let n = st.slaves.len();
+            let me = st.index_of(slave.ifindex());
+            if let Some(c) = me.and_then(|i| candidates.get_mut(i)) {
+                c.usable = false;
+            }
+            let primary = st.index_of(st.config.get(attr::PRIMARY) as i32);
+            aft::select_active(
+                None,
+                &candidates[..n],
+                primary,
+                st.config.primary_reselect(),
+            )
+            .or_else(|| (0..n).find(|&i| Some(i) != me))
+            .and_then(|i| st.slaves.get(i))
+            .map(|s| s.device().into())
+        };
+        if let Some(next) = next {
+            if let Err(e) = swap_macs(&next, slave, rtnl) {
+                pr_warn!(
+                    "{}: {} cannot take the team's address from {} (error {})\n",
+                    master.name(),
+                    next.name(),
+                    slave.name(),
+                    e.to_errno()
+                );
+            }
+        }
+    }
+
+    /// Gives a released slave back its permanent address, unless another
+    /// device of the team uses that address. ALB: the slave that has it
+    /// (after a swap) takes the leaving one's address in exchange; if it is
+    /// the team's own, the leaving slave gets a random one, so that no
+    /// address is ever on two devices, now or after later releases. AFT
+    /// slaves all use the team's address, so one whose permanent address
+    /// the team took duplicates it (reported, as bonding does).
+    fn restore_mac(
+        &self,
+        master: &Device,
+        slave: &Device,
+        perm: &MacAddr,
+        mode: Mode,
+        teardown: bool,
+        rtnl: &Rtnl,
+    ) {
+        let team_mac = master.mac();
+        let report = |e: Error| {
+            pr_warn!(
+                "{}: {} keeps its address, cannot set another (error {})\n",
+                master.name(),
+                slave.name(),
+                e.to_errno()
+            );
+        };
+        let members = !teardown && !self.state.lock().slaves.is_empty();
+        if mode == Mode::Aft || !members {
+            if members && *perm == team_mac {
+                pr_warn!(
+                    "{}: the permanent address of {} is still the team's; change one of them to avoid a conflict\n",
+                    master.name(),
+                    slave.name()
+                );
+            }
+            if slave.mac() != *perm {
+                let _ = slave
+                    .set_mac(perm, &mut ExtAck::none(), rtnl)
+                    .inspect_err(|e| report(*e));
+            }
+            return;
+        }
+        if *perm == team_mac {
+            pr_info!(
+                "{}: {} gets a random address: its own is still the team's\n",
+                master.name(),
+                slave.name()
+            );
+            let _ = slave
+                .set_mac(&random_mac(), &mut ExtAck::none(), rtnl)
+                .inspect_err(|e| report(*e));
+            return;
+        }
+        if slave.mac() == *perm {
+            return;
+        }
+        let holder: Option<ARef<Device>> = {
+            let st = self.state.lock();
+            st.slaves
+                .iter()
+                .find(|s| s.device().mac() == *perm)
+                .map(|s| s.device().into())
+        };
+        let result = match holder {
+            // It took ours in a swap: swap back.
+            Some(h) => swap_macs(&h, slave, rtnl),
+            None => slave.set_mac(perm, &mut ExtAck::none(), rtnl),
+        };
+        let _ = result.inspect_err(|e| report(*e));
+    }
+
+    /// Releases every slave (team teardown); cannot fail.
     pub(crate) fn release_all(&self, master: &Device, rtnl: &Rtnl) {
         self.monitor.cancel_sync();
         loop {
             let next: Option<ARef<Device>> =
                 self.state.lock().slaves.first().map(|s| s.device().into());
             match next {
+                // A member: cannot fail.
                 Some(slave) => {
-                    let _ = self.release(master, &slave, false, rtnl);
+                    let _ = self.release_one(master, &slave, false, true, rtnl);
                 }
                 None => break,
             }
@@ -710,15 +969,75 @@ impl crate::kernel_ext::workqueue_ext::DelayedWorkItem for Team {
             (changed, rebalance_due, next)
         };
         if changed {
-            let _ = self.reselect(master, &rtnl, None);
+            self.reselect(master, &rtnl);
         }
         if rebalance_due {
-            let _ = self.publish(true);
+            self.publish(true);
         }
         self.notify_peers(master, &rtnl);
         drop(rtnl);
         if let Some(ms) = next {
             self.monitor.schedule(ms.max(1));
         }
+    }
+}
+
+/// Exchanges the addresses of two devices: `a` takes `b`'s first, then `b`
+/// takes `a`'s. On failure `a` gets its address back: nothing changed, or
+/// (reported) `a` could not be restored.
+fn swap_macs(a: &Device, b: &Device, rtnl: &Rtnl) -> Result {
+    let (mac_a, mac_b) = (a.mac(), b.mac());
+    a.set_mac(&mac_b, &mut ExtAck::none(), rtnl)?;
+    if let Err(e) = b.set_mac(&mac_a, &mut ExtAck::none(), rtnl) {
+        if a.set_mac(&mac_a, &mut ExtAck::none(), rtnl).is_err() {
+            pr_err!(
+                "hbond: {} and {} are left with the same address\n",
+                a.name(),
+                b.name()
+            );
+        }
+        return Err(e);
+    }
+    Ok(())
+}
+
+/// What `Team::enslave` did so far, to undo on failure.
+struct EnslaveUndo<'a> {
+    master: &'a Device,
+    slave: &'a Device,
+    /// The team's random address before it took the slave's.
+    team_mac: Option<MacAddr>,
+    /// The slave's address before it took the team's.
+    slave_mac: Option<MacAddr>,
+    flagged: bool,
+    mtu: Option<u32>,
+    /// It was down and enslaving opened it.
+    opened: bool,
+}
+
+impl EnslaveUndo<'_> {
+    /// Undoes it all, newest first, and unlinks the slave from the team.
+    fn run(self, rtnl: &Rtnl) {
+        let (master, slave) = (self.master, self.slave);
+        if self.opened {
+            slave.close(rtnl);
+        }
+        if let Some(mtu) = self.mtu {
+            if slave.mtu() != mtu {
+                let _ = slave.set_mtu(mtu, rtnl);
+            }
+        }
+        if self.flagged {
+            slave.set_slave_flag(false, rtnl);
+        }
+        if let Some(mac) = self.slave_mac {
+            let _ = slave.set_mac(&mac, &mut ExtAck::none(), rtnl);
+        }
+        if let Some(mac) = self.team_mac {
+            if master.restore_random_mac(&mac, rtnl).is_err() {
+                pr_warn!("{}: keeps the address of {}\n", master.name(), slave.name());
+            }
+        }
+        slave.unlink_master(master, rtnl);
     }
 }

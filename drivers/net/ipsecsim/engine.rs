@@ -158,9 +158,12 @@ pub(crate) struct Load {
     pub(crate) queued_bytes: u64,
 }
 
+crate::delayed_work_owner! {
 /// The crypto engine of one ipsecsim device.
 #[pin_data]
 pub(crate) struct Engine {
+    #[pin]
+    work: DelayedWork<Self>,
     /// Number in the engine's name, unique while the module is loaded.
     id: u32,
     /// Bytes per second (0: unlimited).
@@ -170,11 +173,8 @@ pub(crate) struct Engine {
     pub(crate) stats: EngineStats,
     #[pin]
     queue: SpinLockBh<Queue>,
-    #[pin]
-    work: DelayedWork<Engine>,
 }
-
-crate::impl_has_delayed_work!(Engine, work);
+}
 
 /// Why a submission was refused.
 #[derive(Debug, PartialEq, Eq)]
@@ -206,6 +206,7 @@ impl Engine {
             .clamp(1, MAX_DEPTH);
         Arc::pin_init(
             pin_init!(Self {
+                work <- DelayedWork::new(),
                 id,
                 rate: AtomicU64::new(ipsecsim_param_engine_rate.load(Relaxed)),
                 depth: AtomicU32::new(depth),
@@ -220,7 +221,6 @@ impl Engine {
                     inline_closed: false,
                     shut_down: false,
                 }, "ipsecsim_engine"),
-                work <- DelayedWork::new(),
             }),
             GFP_KERNEL,
         )

@@ -300,17 +300,17 @@ struct OrphanList {
     live: usize,
 }
 
+crate::delayed_work_owner! {
 /// Algorithms of gone devices that crypto API users still hold: checked
 /// every second and unregistered once unused.
 #[pin_data(PinnedDrop)]
 pub(crate) struct Orphans {
     #[pin]
-    list: Mutex<OrphanList>,
+    work: DelayedWork<Self>,
     #[pin]
-    work: DelayedWork<Orphans>,
+    list: Mutex<OrphanList>,
 }
-
-crate::impl_has_delayed_work!(Orphans, work);
+}
 
 /// How often orphaned algorithms are checked.
 const SWEEP_MS: u32 = 1000;
@@ -318,12 +318,12 @@ const SWEEP_MS: u32 = 1000;
 impl Orphans {
     pub(crate) fn new() -> impl PinInit<Self> {
         pin_init!(Self {
+            work <- DelayedWork::new(),
             // INVARIANT: Nothing live, nothing to reserve.
             list <- new_mutex!(OrphanList {
                 retired: KVec::new(),
                 live: 0,
             }),
-            work <- DelayedWork::new(),
         })
     }
 
