@@ -9,6 +9,7 @@
 //! which lives from registration until the device is freed.
 
 use super::{
+    device::{AddrLists, MacAddr, Rtnl, VlanProto},
     features::Features,
     netlink::{Attrs, NlMsg, NlaPolicy},
     stats::Stats64,
@@ -33,8 +34,10 @@ use kernel::{
 ///
 /// Every callback runs in the context documented for its C counterpart:
 /// `newlink`, `dellink`, `uninit`, `open`, `stop`, `add_slave`,
-/// `del_slave`, `change_mtu` and `fix_features` under RTNL; `start_xmit` in
-/// the transmit softirq path, possibly concurrently on several CPUs (the
+/// `del_slave`, `change_mtu`, `fix_features`, `change_rx_flags`,
+/// `set_mac_address` and the VLAN filter hooks under RTNL; `set_rx_mode`
+/// with the device's address lists locked, in atomic context; `start_xmit`
+/// in the transmit softirq path, possibly concurrently on several CPUs (the
 /// devices are `LLTX`).
 #[vtable]
 pub trait Link: Sized + Send + Sync + 'static {
@@ -137,6 +140,63 @@ pub trait Link: Sized + Send + Sync + 'static {
     fn fix_features(_dev: &LinkDevice<Self>, features: Features) -> Features {
         features
     }
+
+    /// The device's unicast or multicast address lists changed, or it came
+    /// up (`ndo_set_rx_mode`): a master passes `lists` on to its lower
+    /// devices ([`AddrLists::sync_to`]). Runs with the lists locked, in
+    /// atomic context, not necessarily under RTNL: must not sleep. A link
+    /// type with this hook takes secondary unicast addresses itself rather
+    /// than having the core make it promiscuous (the adapter sets
+    /// `IFF_UNICAST_FLT`).
+    fn set_rx_mode(_dev: &LinkDevice<Self>, _lists: &AddrLists<'_>) {}
+
+    /// `IFF_PROMISC` or `IFF_ALLMULTI` changed (`ndo_change_rx_flags`);
+    /// [`Device::flags`] has the new value. Under RTNL; only together with
+    /// [`Link::set_rx_mode`] (which keeps the core from calling it with the
+    /// address lists locked).
+    fn change_rx_flags(_dev: &LinkDevice<Self>, _change: RxFlagsChange, _rtnl: &Rtnl) {}
+
+    /// `ip link set DEV address ADDR` (`ndo_set_mac_address`): `addr` is a
+    /// valid unicast address and the device may change it now (down, or
+    /// `IFF_LIVE_ADDR_CHANGE`). On success the adapter records it as the
+    /// device's address; on error nothing must have changed. Without this
+    /// hook the core just records it (`eth_mac_addr`).
+    fn set_mac_address(_dev: &LinkDevice<Self>, _addr: &MacAddr, _rtnl: &Rtnl) -> Result {
+        Err(errno::eopnotsupp())
+    }
+
+    /// A VLAN on top of the device (or another user) wants `vid` received
+    /// (`ndo_vlan_rx_add_vid`). A link type with both VLAN hooks filters
+    /// VLANs (the adapter offers `NETIF_F_HW_VLAN_CTAG_FILTER` and
+    /// `NETIF_F_HW_VLAN_STAG_FILTER`). Under RTNL.
+    fn vlan_rx_add_vid(
+        _dev: &LinkDevice<Self>,
+        _proto: VlanProto,
+        _vid: u16,
+        _rtnl: &Rtnl,
+    ) -> Result {
+        Err(errno::eopnotsupp())
+    }
+
+    /// Undoes [`Link::vlan_rx_add_vid`] (`ndo_vlan_rx_kill_vid`). Under RTNL.
+    fn vlan_rx_kill_vid(
+        _dev: &LinkDevice<Self>,
+        _proto: VlanProto,
+        _vid: u16,
+        _rtnl: &Rtnl,
+    ) -> Result {
+        Err(errno::eopnotsupp())
+    }
+}
+
+/// Which receive flags changed, for [`Link::change_rx_flags`]: `Some(on)`
+/// for a flag that changed to `on`, `None` for one that did not change.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RxFlagsChange {
+    /// `IFF_PROMISC`.
+    pub promisc: Option<bool>,
+    /// `IFF_ALLMULTI`.
+    pub allmulti: Option<bool>,
 }
 
 /// What the private area of a device of link type `T` holds.
@@ -607,6 +667,103 @@ impl<T: Link> Drop for Registration<T> {
         // SAFETY: Registered by the type invariant; this deletes the devices.
         unsafe { bindings::rtnl_link_unregister(self.storage.ops.get()) }
     }
+
+    /// # Safety
+    ///
+    /// Only called by the kernel through the callback table, with the
+    /// arguments its C prototype documents.
+    unsafe extern "C" fn set_rx_mode_callback(dev: *mut bindings::net_device) {
+        // SAFETY: `__dev_set_rx_mode` calls us for a registered (and up)
+        // device of type `T`, with its address lists locked for the call.
+        let (link, lists) = unsafe {
+            (
+                LinkDevice::<T>::from_raw(dev),
+                AddrLists::assume_locked(Device::from_raw(dev)),
+            )
+        };
+        T::set_rx_mode(link, &lists);
+    }
+
+    /// # Safety
+    ///
+    /// Only called by the kernel through the callback table, with the
+    /// arguments its C prototype documents.
+    unsafe extern "C" fn change_rx_flags_callback(
+        dev: *mut bindings::net_device,
+        change: kernel::ffi::c_int,
+    ) {
+        // SAFETY: `dev_change_rx_flags` calls us under RTNL for a registered
+        // device of type `T` (with IFF_UNICAST_FLT, set with set_rx_mode,
+        // never from `__dev_set_rx_mode`).
+        let (link, rtnl) = unsafe { (LinkDevice::<T>::from_raw(dev), Rtnl::assume_held()) };
+        let flags = link.flags();
+        let changed = |flag: u32| ((change as u32) & flag != 0).then_some(flags & flag != 0);
+        let change = RxFlagsChange {
+            promisc: changed(bindings::net_device_flags_IFF_PROMISC),
+            allmulti: changed(bindings::net_device_flags_IFF_ALLMULTI),
+        };
+        T::change_rx_flags(link, change, &rtnl);
+    }
+
+    /// # Safety
+    ///
+    /// Only called by the kernel through the callback table, with the
+    /// arguments its C prototype documents.
+    unsafe extern "C" fn set_mac_address_callback(
+        dev: *mut bindings::net_device,
+        addr: *mut kernel::ffi::c_void,
+    ) -> kernel::ffi::c_int {
+        from_result(|| {
+            // SAFETY: `dev_set_mac_address` calls us under RTNL for a
+            // registered device of type `T`, with a `struct sockaddr` (of
+            // at least `sa_data`'s 14 bytes) of the device's type.
+            let (link, rtnl) = unsafe { (LinkDevice::<T>::from_raw(dev), Rtnl::assume_held()) };
+            // SAFETY: As above: checks the address and the device state.
+            to_result(unsafe { bindings::eth_prepare_mac_addr_change(dev, addr) })?;
+            let mut mac: MacAddr = [0; 6];
+            // SAFETY: `addr` is a `struct sockaddr`; its `sa_data` holds at
+            // least ETH_ALEN bytes.
+            unsafe {
+                let data = bindings::hbond_helper_sockaddr_data(addr);
+                core::ptr::copy_nonoverlapping(data, mac.as_mut_ptr(), mac.len());
+            }
+            T::set_mac_address(link, &mac, &rtnl)?;
+            // SAFETY: As above; records the address and announces nothing
+            // (the core does after we return).
+            unsafe { bindings::eth_commit_mac_addr_change(dev, addr) };
+            Ok(0)
+        })
+    }
+
+    /// # Safety
+    ///
+    /// Only called by the kernel through the callback table, with the
+    /// arguments its C prototype documents.
+    unsafe extern "C" fn vlan_rx_add_vid_callback(
+        dev: *mut bindings::net_device,
+        proto: u16,
+        vid: u16,
+    ) -> kernel::ffi::c_int {
+        // SAFETY: `vlan_vid_add` calls us under RTNL for a registered device
+        // of type `T`.
+        let (link, rtnl) = unsafe { (LinkDevice::<T>::from_raw(dev), Rtnl::assume_held()) };
+        from_result(|| T::vlan_rx_add_vid(link, VlanProto(proto), vid, &rtnl).map(|()| 0))
+    }
+
+    /// # Safety
+    ///
+    /// Only called by the kernel through the callback table, with the
+    /// arguments its C prototype documents.
+    unsafe extern "C" fn vlan_rx_kill_vid_callback(
+        dev: *mut bindings::net_device,
+        proto: u16,
+        vid: u16,
+    ) -> kernel::ffi::c_int {
+        // SAFETY: `vlan_vid_del` calls us under RTNL for a registered device
+        // of type `T`.
+        let (link, rtnl) = unsafe { (LinkDevice::<T>::from_raw(dev), Rtnl::assume_held()) };
+        from_result(|| T::vlan_rx_kill_vid(link, VlanProto(proto), vid, &rtnl).map(|()| 0))
+    }
 }
 
 /// C trampolines for link type `T`.
@@ -664,6 +821,27 @@ impl<T: Link> Adapter<T> {
         if T::HAS_FIX_FEATURES {
             ops.ndo_fix_features = Some(Self::fix_features_callback);
         }
+        assert!(
+            !T::HAS_CHANGE_RX_FLAGS || T::HAS_SET_RX_MODE,
+            "change_rx_flags needs set_rx_mode (IFF_UNICAST_FLT)"
+        );
+        if T::HAS_SET_RX_MODE {
+            ops.ndo_set_rx_mode = Some(Self::set_rx_mode_callback);
+        }
+        if T::HAS_CHANGE_RX_FLAGS {
+            ops.ndo_change_rx_flags = Some(Self::change_rx_flags_callback);
+        }
+        if T::HAS_SET_MAC_ADDRESS {
+            ops.ndo_set_mac_address = Some(Self::set_mac_address_callback);
+        }
+        assert!(
+            T::HAS_VLAN_RX_ADD_VID == T::HAS_VLAN_RX_KILL_VID,
+            "a VLAN filter needs both vlan_rx_add_vid and vlan_rx_kill_vid"
+        );
+        if T::HAS_VLAN_RX_ADD_VID {
+            ops.ndo_vlan_rx_add_vid = Some(Self::vlan_rx_add_vid_callback);
+            ops.ndo_vlan_rx_kill_vid = Some(Self::vlan_rx_kill_vid_callback);
+        }
         ops
     };
 
@@ -695,6 +873,11 @@ impl<T: Link> Adapter<T> {
             (*dev).netdev_ops = &Self::DEVICE_OPS;
             (*dev).priv_destructor = Some(Self::destructor_callback);
             bindings::hbond_helper_setup_software_dev(dev);
+            bindings::hbond_helper_setup_rx_filters(
+                dev,
+                T::HAS_SET_RX_MODE,
+                T::HAS_VLAN_RX_ADD_VID,
+            );
             T::setup(Device::from_raw(dev));
         }
     }
