@@ -320,11 +320,19 @@ impl Default for PairPeer {
 }
 
 /// A request to create a device of link type `T` (`rtnl_link_ops.newlink`).
+///
+/// `'a` is the `newlink` call, during which RTNL is held: devices it
+/// registers (this one, [`NewLink::register`], or a peer,
+/// [`NewDevice::register`]) are handed out for `'a`, which they outlive even
+/// if unregistered meanwhile (a device is freed only after RTNL is
+/// released).
 pub struct NewLink<'a, T: Link> {
     dev: &'a Device,
     src_net: *mut bindings::net,
     tb: *mut *mut bindings::nlattr,
     data: Attrs<'a>,
+    /// Whether [`NewLink::register`] succeeded.
+    registered: bool,
     _type: PhantomData<T>,
 }
 
@@ -347,9 +355,17 @@ impl<'a, T: Link> NewLink<'a, T> {
         &self.data
     }
 
-    /// Registers the device with `data` as its driver state.
+    /// Registers the device with `data` as its driver state; once only
+    /// (`EBUSY` after that). If `newlink` then fails, the adapter
+    /// unregisters it again (with [`Link::dellink`], as rtnetlink does
+    /// when a later step of the creation fails).
     pub fn register(&mut self, data: impl PinInit<T::Data, Error>) -> Result<&'a LinkDevice<T>> {
-        register_device::<T>(self.dev, data)
+        if self.registered {
+            return Err(kernel::error::code::EBUSY);
+        }
+        let dev = register_device::<T>(self.dev, data)?;
+        self.registered = true;
+        Ok(dev)
     }
 
     /// Creates another device of the same kind in the same namespace, named
@@ -359,7 +375,7 @@ impl<'a, T: Link> NewLink<'a, T> {
         &mut self,
         name_template: &CStr,
         extack: &mut ExtAck,
-    ) -> Result<NewDevice<T>> {
+    ) -> Result<NewDevice<'a, T>> {
         // RTNL is held in newlink; `src_net`, `tb` and the device's ops
         // (`T`'s registered ops) come from rtnetlink, valid for the call.
         // SAFETY: As above.
@@ -387,6 +403,7 @@ impl<'a, T: Link> NewLink<'a, T> {
                 net,
                 ifm: None,
                 _type: PhantomData,
+                _call: PhantomData,
             })
         }
     }
@@ -407,7 +424,7 @@ impl<'a, T: Link> NewLink<'a, T> {
         peer_attr: u16,
         name_template: &CStr,
         extack: &mut ExtAck,
-    ) -> Result<NewDevice<T>> {
+    ) -> Result<NewDevice<'a, T>> {
         let Some(nla) = self.data.raw(peer_attr) else {
             return self.create_peer(name_template, extack);
         };
@@ -507,6 +524,7 @@ impl<'a, T: Link> NewLink<'a, T> {
             net,
             ifm: Some(ifm),
             _type: PhantomData,
+            _call: PhantomData,
         })
     }
 }
@@ -518,23 +536,24 @@ pub const IFINFOMSG_SIZE: usize = core::mem::size_of::<bindings::ifinfomsg>();
 /// Entries of an `IFLA_*` attribute table.
 const IFLA_TABLE_LEN: usize = bindings::__IFLA_MAX as usize;
 
-/// A device of type `T` that was allocated but not registered yet; freed if
-/// dropped unregistered.
+/// A device of type `T` that was allocated but not registered yet, within
+/// the `newlink` call `'a` (see [`NewLink`]); freed if dropped unregistered.
 ///
 /// # Invariants
 ///
 /// `ptr` is a valid, unregistered device of type `T` that this object owns;
 /// `net` is a reference to its namespace that this object holds (as veth
-/// does until the peer is registered).
-pub struct NewDevice<T: Link> {
+/// does until the peer is registered). RTNL is held for `'a`.
+pub struct NewDevice<'a, T: Link> {
     ptr: *mut bindings::net_device,
     net: *mut bindings::net,
     /// Flags for `rtnl_configure_link`, from the request's peer description.
     ifm: Option<bindings::ifinfomsg>,
     _type: PhantomData<T>,
+    _call: PhantomData<&'a ()>,
 }
 
-impl<T: Link> NewDevice<T> {
+impl<'a, T: Link> NewDevice<'a, T> {
     /// The device.
     pub fn device(&self) -> &Device {
         // SAFETY: Valid by the type invariant.
@@ -542,12 +561,13 @@ impl<T: Link> NewDevice<T> {
     }
 
     /// Registers the device with `data`; from then on the kernel owns it.
-    pub fn register<'a>(mut self, data: impl PinInit<T::Data, Error>) -> Result<&'a LinkDevice<T>> {
+    /// The device is handed out for the rest of the `newlink` call.
+    pub fn register(mut self, data: impl PinInit<T::Data, Error>) -> Result<&'a LinkDevice<T>> {
         let ptr = self.ptr;
         // SAFETY: Valid by the type invariant. After a successful
-        // registration the device lives until unregistered under RTNL, which
-        // the caller (holding RTNL for `'a`) observes.
-        let dev = unsafe { Device::from_raw(ptr) };
+        // registration it is freed only once unregistered and RTNL released
+        // (`netdev_run_todo`), and RTNL is held for `'a` (type invariant).
+        let dev: &'a Device = unsafe { Device::from_raw(ptr) };
         let dev = register_device::<T>(dev, data);
         // SAFETY: Our reference (type invariant); the device is registered
         // in the namespace now, or is about to be freed by `drop`.
@@ -573,7 +593,7 @@ impl<T: Link> NewDevice<T> {
     }
 }
 
-impl<T: Link> Drop for NewDevice<T> {
+impl<T: Link> Drop for NewDevice<'_, T> {
     fn drop(&mut self) {
         // SAFETY: The device is ours and unregistered.
         unsafe { bindings::free_netdev(self.ptr) }
@@ -584,8 +604,10 @@ impl<T: Link> Drop for NewDevice<T> {
     }
 }
 
+/// Registers `dev`, an unregistered device of type `T` borrowed for the
+/// `newlink` call (under RTNL), with `data`.
 fn register_device<'a, T: Link>(
-    dev: &Device,
+    dev: &'a Device,
     data: impl PinInit<T::Data, Error>,
 ) -> Result<&'a LinkDevice<T>> {
     let data = KBox::pin_init(data, GFP_KERNEL)?;
@@ -602,8 +624,9 @@ fn register_device<'a, T: Link>(
         Adapter::<T>::free_data(dev);
         return Err(Error::from_errno(ret));
     }
-    // SAFETY: Registered with its data set; RTNL (held by the caller for
-    // `'a`) keeps it alive.
+    // SAFETY: Registered with its data set; valid for `'a` as `dev` is,
+    // since a registered device is freed only after RTNL (held for the
+    // `newlink` call `'a`) is released.
     Ok(unsafe { LinkDevice::from_raw(dev.as_raw()) })
 }
 
@@ -666,103 +689,6 @@ impl<T: Link> Drop for Registration<T> {
     fn drop(&mut self) {
         // SAFETY: Registered by the type invariant; this deletes the devices.
         unsafe { bindings::rtnl_link_unregister(self.storage.ops.get()) }
-    }
-
-    /// # Safety
-    ///
-    /// Only called by the kernel through the callback table, with the
-    /// arguments its C prototype documents.
-    unsafe extern "C" fn set_rx_mode_callback(dev: *mut bindings::net_device) {
-        // SAFETY: `__dev_set_rx_mode` calls us for a registered (and up)
-        // device of type `T`, with its address lists locked for the call.
-        let (link, lists) = unsafe {
-            (
-                LinkDevice::<T>::from_raw(dev),
-                AddrLists::assume_locked(Device::from_raw(dev)),
-            )
-        };
-        T::set_rx_mode(link, &lists);
-    }
-
-    /// # Safety
-    ///
-    /// Only called by the kernel through the callback table, with the
-    /// arguments its C prototype documents.
-    unsafe extern "C" fn change_rx_flags_callback(
-        dev: *mut bindings::net_device,
-        change: kernel::ffi::c_int,
-    ) {
-        // SAFETY: `dev_change_rx_flags` calls us under RTNL for a registered
-        // device of type `T` (with IFF_UNICAST_FLT, set with set_rx_mode,
-        // never from `__dev_set_rx_mode`).
-        let (link, rtnl) = unsafe { (LinkDevice::<T>::from_raw(dev), Rtnl::assume_held()) };
-        let flags = link.flags();
-        let changed = |flag: u32| ((change as u32) & flag != 0).then_some(flags & flag != 0);
-        let change = RxFlagsChange {
-            promisc: changed(bindings::net_device_flags_IFF_PROMISC),
-            allmulti: changed(bindings::net_device_flags_IFF_ALLMULTI),
-        };
-        T::change_rx_flags(link, change, &rtnl);
-    }
-
-    /// # Safety
-    ///
-    /// Only called by the kernel through the callback table, with the
-    /// arguments its C prototype documents.
-    unsafe extern "C" fn set_mac_address_callback(
-        dev: *mut bindings::net_device,
-        addr: *mut kernel::ffi::c_void,
-    ) -> kernel::ffi::c_int {
-        from_result(|| {
-            // SAFETY: `dev_set_mac_address` calls us under RTNL for a
-            // registered device of type `T`, with a `struct sockaddr` (of
-            // at least `sa_data`'s 14 bytes) of the device's type.
-            let (link, rtnl) = unsafe { (LinkDevice::<T>::from_raw(dev), Rtnl::assume_held()) };
-            // SAFETY: As above: checks the address and the device state.
-            to_result(unsafe { bindings::eth_prepare_mac_addr_change(dev, addr) })?;
-            let mut mac: MacAddr = [0; 6];
-            // SAFETY: `addr` is a `struct sockaddr`; its `sa_data` holds at
-            // least ETH_ALEN bytes.
-            unsafe {
-                let data = bindings::hbond_helper_sockaddr_data(addr);
-                core::ptr::copy_nonoverlapping(data, mac.as_mut_ptr(), mac.len());
-            }
-            T::set_mac_address(link, &mac, &rtnl)?;
-            // SAFETY: As above; records the address and announces nothing
-            // (the core does after we return).
-            unsafe { bindings::eth_commit_mac_addr_change(dev, addr) };
-            Ok(0)
-        })
-    }
-
-    /// # Safety
-    ///
-    /// Only called by the kernel through the callback table, with the
-    /// arguments its C prototype documents.
-    unsafe extern "C" fn vlan_rx_add_vid_callback(
-        dev: *mut bindings::net_device,
-        proto: u16,
-        vid: u16,
-    ) -> kernel::ffi::c_int {
-        // SAFETY: `vlan_vid_add` calls us under RTNL for a registered device
-        // of type `T`.
-        let (link, rtnl) = unsafe { (LinkDevice::<T>::from_raw(dev), Rtnl::assume_held()) };
-        from_result(|| T::vlan_rx_add_vid(link, VlanProto(proto), vid, &rtnl).map(|()| 0))
-    }
-
-    /// # Safety
-    ///
-    /// Only called by the kernel through the callback table, with the
-    /// arguments its C prototype documents.
-    unsafe extern "C" fn vlan_rx_kill_vid_callback(
-        dev: *mut bindings::net_device,
-        proto: u16,
-        vid: u16,
-    ) -> kernel::ffi::c_int {
-        // SAFETY: `vlan_vid_del` calls us under RTNL for a registered device
-        // of type `T`.
-        let (link, rtnl) = unsafe { (LinkDevice::<T>::from_raw(dev), Rtnl::assume_held()) };
-        from_result(|| T::vlan_rx_kill_vid(link, VlanProto(proto), vid, &rtnl).map(|()| 0))
     }
 }
 
@@ -1017,13 +943,37 @@ impl<T: Link> Adapter<T> {
                 // SAFETY: `data` was parsed with `T::DATA_POLICY` and checked
                 // by `validate_callback`; it lives for the call.
                 data: unsafe { Self::data_attrs(data) },
+                registered: false,
                 _type: PhantomData,
             };
             // SAFETY: The extack is valid for the call and only used here.
             let mut extack = unsafe { ExtAck::from_raw(extack) };
-            T::newlink(&mut link, &mut extack)?;
-            Ok(0)
+            let result = T::newlink(&mut link, &mut extack);
+            if result.is_err() && link.registered {
+                // rtnetlink frees a device whose newlink failed: it must
+                // not stay registered (free_netdev would BUG).
+                // SAFETY: Registered by `link.register`, with its data set;
+                // RTNL is held.
+                Self::unregister_now(unsafe { LinkDevice::from_raw(dev) });
+            }
+            result.map(|()| 0)
         })
+    }
+
+    /// Unregisters `dev` and what its `dellink` queues with it, now.
+    fn unregister_now(dev: &LinkDevice<T>) {
+        let mut head = core::mem::MaybeUninit::<bindings::list_head>::uninit();
+        // SAFETY: Initialises the list head in place; it is not moved until
+        // `unregister_netdevice_many` has emptied it below.
+        unsafe { bindings::hbond_helper_init_list_head(head.as_mut_ptr()) };
+        let mut queue = UnregisterQueue {
+            head: head.as_mut_ptr(),
+            _lifetime: PhantomData,
+        };
+        T::dellink(dev, &mut queue);
+        // SAFETY: RTNL is held (newlink); the list holds registered devices
+        // queued by `dellink`.
+        unsafe { bindings::unregister_netdevice_many(head.as_mut_ptr()) };
     }
 
     /// # Safety
@@ -1168,5 +1118,102 @@ impl<T: Link> Adapter<T> {
         // registered device of type `T`.
         let link = unsafe { LinkDevice::<T>::from_raw(dev) };
         T::fix_features(link, Features::from_bits(features)).bits()
+    }
+
+    /// # Safety
+    ///
+    /// Only called by the kernel through the callback table, with the
+    /// arguments its C prototype documents.
+    unsafe extern "C" fn set_rx_mode_callback(dev: *mut bindings::net_device) {
+        // SAFETY: `__dev_set_rx_mode` calls us for a registered (and up)
+        // device of type `T`, with its address lists locked for the call.
+        let (link, lists) = unsafe {
+            (
+                LinkDevice::<T>::from_raw(dev),
+                AddrLists::assume_locked(Device::from_raw(dev)),
+            )
+        };
+        T::set_rx_mode(link, &lists);
+    }
+
+    /// # Safety
+    ///
+    /// Only called by the kernel through the callback table, with the
+    /// arguments its C prototype documents.
+    unsafe extern "C" fn change_rx_flags_callback(
+        dev: *mut bindings::net_device,
+        change: kernel::ffi::c_int,
+    ) {
+        // SAFETY: `dev_change_rx_flags` calls us under RTNL for a registered
+        // device of type `T` (with IFF_UNICAST_FLT, set with set_rx_mode,
+        // never from `__dev_set_rx_mode`).
+        let (link, rtnl) = unsafe { (LinkDevice::<T>::from_raw(dev), Rtnl::assume_held()) };
+        let flags = link.flags();
+        let changed = |flag: u32| ((change as u32) & flag != 0).then_some(flags & flag != 0);
+        let change = RxFlagsChange {
+            promisc: changed(bindings::net_device_flags_IFF_PROMISC),
+            allmulti: changed(bindings::net_device_flags_IFF_ALLMULTI),
+        };
+        T::change_rx_flags(link, change, &rtnl);
+    }
+
+    /// # Safety
+    ///
+    /// Only called by the kernel through the callback table, with the
+    /// arguments its C prototype documents.
+    unsafe extern "C" fn set_mac_address_callback(
+        dev: *mut bindings::net_device,
+        addr: *mut kernel::ffi::c_void,
+    ) -> kernel::ffi::c_int {
+        from_result(|| {
+            // SAFETY: `dev_set_mac_address` calls us under RTNL for a
+            // registered device of type `T`, with a `struct sockaddr` (of
+            // at least `sa_data`'s 14 bytes) of the device's type.
+            let (link, rtnl) = unsafe { (LinkDevice::<T>::from_raw(dev), Rtnl::assume_held()) };
+            // SAFETY: As above: checks the address and the device state.
+            to_result(unsafe { bindings::eth_prepare_mac_addr_change(dev, addr) })?;
+            let mut mac: MacAddr = [0; 6];
+            // SAFETY: `addr` is a `struct sockaddr`; its `sa_data` holds at
+            // least ETH_ALEN bytes.
+            unsafe {
+                let data = bindings::hbond_helper_sockaddr_data(addr);
+                core::ptr::copy_nonoverlapping(data, mac.as_mut_ptr(), mac.len());
+            }
+            T::set_mac_address(link, &mac, &rtnl)?;
+            // SAFETY: As above; records the address and announces nothing
+            // (the core does after we return).
+            unsafe { bindings::eth_commit_mac_addr_change(dev, addr) };
+            Ok(0)
+        })
+    }
+
+    /// # Safety
+    ///
+    /// Only called by the kernel through the callback table, with the
+    /// arguments its C prototype documents.
+    unsafe extern "C" fn vlan_rx_add_vid_callback(
+        dev: *mut bindings::net_device,
+        proto: u16,
+        vid: u16,
+    ) -> kernel::ffi::c_int {
+        // SAFETY: `vlan_vid_add` calls us under RTNL for a registered device
+        // of type `T`.
+        let (link, rtnl) = unsafe { (LinkDevice::<T>::from_raw(dev), Rtnl::assume_held()) };
+        from_result(|| T::vlan_rx_add_vid(link, VlanProto(proto), vid, &rtnl).map(|()| 0))
+    }
+
+    /// # Safety
+    ///
+    /// Only called by the kernel through the callback table, with the
+    /// arguments its C prototype documents.
+    unsafe extern "C" fn vlan_rx_kill_vid_callback(
+        dev: *mut bindings::net_device,
+        proto: u16,
+        vid: u16,
+    ) -> kernel::ffi::c_int {
+        // SAFETY: `vlan_vid_del` calls us under RTNL for a registered device
+        // of type `T`.
+        let (link, rtnl) = unsafe { (LinkDevice::<T>::from_raw(dev), Rtnl::assume_held()) };
+        from_result(|| T::vlan_rx_kill_vid(link, VlanProto(proto), vid, &rtnl).map(|()| 0))
     }
 }
