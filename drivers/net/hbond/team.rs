@@ -141,6 +141,9 @@ pub(crate) struct Team {
     pub(crate) context: Arc<HbondContext>,
     #[pin]
     monitor: DelayedWork<Team>,
+    /// The slaves holding the team's receive filters (rx_filter.rs).
+    #[pin]
+    pub(crate) rx_filter: crate::rx_filter::RxFilter,
 }
 
 crate::impl_has_delayed_work!(Team, monitor);
@@ -172,6 +175,7 @@ impl Team {
             master: AtomicPtr::new(core::ptr::null_mut()),
             context,
             monitor <- DelayedWork::new(),
+            rx_filter <- crate::rx_filter::RxFilter::new(),
         }))
     }
 
@@ -342,6 +346,8 @@ impl Team {
                 pr_info!("{}: no usable slave\n", master.name());
             }
         }
+        // Receive filters follow the active slave (rx_filter.rs).
+        self.update_rx_filters(master, rtnl);
         if new.is_some() {
             master.carrier_on();
         } else {
@@ -386,7 +392,7 @@ impl Team {
 
     /// Builds and publishes the transmit map; rebalances ALB buckets with
     /// the load measured since the last rebalance if `measure`.
-    fn publish(&self, measure: bool) -> Result {
+    pub(crate) fn publish(&self, measure: bool) -> Result {
         let mut st = self.state.lock();
         let mode = st.config.mode();
         let n = st.slaves.len();
@@ -546,7 +552,17 @@ impl Team {
             undo_link(rtnl);
             return Err(e);
         }
+        // The team's VLAN filters (rx_filter.rs).
+        if let Err(e) = slave.vlan_vids_add_by_dev(master, rtnl) {
+            extack.set_msg(c_str!("hbond: device refused the team's VLAN filters"));
+            slave.set_slave_flag(false, rtnl);
+            let _ = slave.set_mtu(orig_mtu, rtnl);
+            let _ = slave.set_mac(&perm_mac, &mut ExtAck::none(), rtnl);
+            undo_link(rtnl);
+            return Err(e);
+        }
         if let Err(e) = self.context.slave_sysfs.add(slave) {
+            slave.vlan_vids_del_by_dev(master, rtnl);
             slave.set_slave_flag(false, rtnl);
             let _ = slave.set_mtu(orig_mtu, rtnl);
             let _ = slave.set_mac(&perm_mac, &mut ExtAck::none(), rtnl);
@@ -612,6 +628,9 @@ impl Team {
             }
             st.slaves.remove_at(i).ok_or(ENOENT)?
         };
+        // The team's receive and VLAN filters leave it (rx_filter.rs).
+        self.update_rx_filters(master, rtnl);
+        slave.vlan_vids_del_by_dev(master, rtnl);
         // Stop transmitting on it before it goes.
         self.publish(false)?;
         removed.port().receives.store(false, Relaxed);
