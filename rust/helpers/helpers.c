@@ -13,6 +13,7 @@
 #include <linux/etherdevice.h>
 #include <linux/ethtool.h>
 #include <linux/if_ether.h>
+#include <linux/if_vlan.h>
 #include <linux/netdevice.h>
 #include <linux/skbuff.h>
 #include <linux/sched/signal.h>
@@ -101,6 +102,7 @@ void hbond_helper_set_slave_flags(struct net_device *dev, bool slave)
 void hbond_helper_set_master_flags(struct net_device *dev)
 {
 	dev->flags |= IFF_MASTER;
+	dev->priv_flags |= IFF_NO_QUEUE;
 	dev->priv_flags &= ~IFF_TX_SKB_SHARING;
 	dev->netns_immutable = true;
 	dev->max_mtu = ETH_MAX_MTU;
@@ -109,6 +111,86 @@ void hbond_helper_set_master_flags(struct net_device *dev)
 			   NETIF_F_HIGHDMA | NETIF_F_RXCSUM;
 	dev->features |= dev->hw_features | NETIF_F_GRO;
 	dev->vlan_features = dev->hw_features;
+}
+
+/*
+ * Receive filtering a link type implements (set in setup, before the
+ * driver's own setup): a driver with ndo_set_rx_mode takes secondary
+ * unicast addresses itself rather than going promiscuous (IFF_UNICAST_FLT);
+ * one with ndo_vlan_rx_add_vid/kill_vid filters VLANs, as bonding does.
+ */
+void hbond_helper_setup_rx_filters(struct net_device *dev, bool unicast_flt, bool vlan_filter)
+{
+	netdev_features_t vlan = NETIF_F_HW_VLAN_CTAG_FILTER | NETIF_F_HW_VLAN_STAG_FILTER;
+
+	if (unicast_flt)
+		dev->priv_flags |= IFF_UNICAST_FLT;
+	if (vlan_filter) {
+		dev->hw_features |= vlan;
+		dev->features |= vlan;
+	}
+}
+
+/*
+ * The address lists of @from go to @to (several destinations may share
+ * them); the caller holds @from's address lock, as in ndo_set_rx_mode.
+ */
+int hbond_helper_dev_addrs_sync(struct net_device *to, struct net_device *from)
+{
+	int err = dev_uc_sync_multiple(to, from);
+
+	if (err)
+		return err;
+	return dev_mc_sync_multiple(to, from);
+}
+
+/* Undoes hbond_helper_dev_addrs_sync; takes @from's address lock itself. */
+void hbond_helper_dev_addrs_unsync(struct net_device *to, struct net_device *from)
+{
+	dev_uc_unsync(to, from);
+	dev_mc_unsync(to, from);
+}
+
+void hbond_helper_netif_addr_lock_bh(struct net_device *dev)
+{
+	netif_addr_lock_bh(dev);
+}
+
+void hbond_helper_netif_addr_unlock_bh(struct net_device *dev)
+{
+	netif_addr_unlock_bh(dev);
+}
+
+/* The VLAN filter API (stubs when the kernel has no 802.1Q support). */
+int hbond_helper_vlan_vid_add(struct net_device *dev, __be16 proto, u16 vid)
+{
+	return vlan_vid_add(dev, proto, vid);
+}
+
+void hbond_helper_vlan_vid_del(struct net_device *dev, __be16 proto, u16 vid)
+{
+	vlan_vid_del(dev, proto, vid);
+}
+
+int hbond_helper_vlan_vids_add_by_dev(struct net_device *dev, const struct net_device *by_dev)
+{
+	return vlan_vids_add_by_dev(dev, by_dev);
+}
+
+void hbond_helper_vlan_vids_del_by_dev(struct net_device *dev, const struct net_device *by_dev)
+{
+	vlan_vids_del_by_dev(dev, by_dev);
+}
+
+/* The address in the struct sockaddr of ndo_set_mac_address. */
+const u8 *hbond_helper_sockaddr_data(const void *addr)
+{
+	return (const u8 *)((const struct sockaddr *)addr)->sa_data;
+}
+
+void hbond_helper_init_list_head(struct list_head *head)
+{
+	INIT_LIST_HEAD(head);
 }
 
 /* Whether the device drops the route of packets it transmits. */

@@ -290,6 +290,147 @@ impl Device {
     }
 }
 
+/// Receive filters: promiscuity, all-multicast, address lists and VLAN
+/// filters a master passes on to its lower devices.
+impl Device {
+    /// Whether the device is up (`IFF_UP`).
+    pub fn is_up(&self) -> bool {
+        self.flags() & bindings::net_device_flags_IFF_UP != 0
+    }
+
+    /// Whether the device is promiscuous (`IFF_PROMISC`).
+    pub fn is_promisc(&self) -> bool {
+        self.flags() & bindings::net_device_flags_IFF_PROMISC != 0
+    }
+
+    /// Whether the device receives all multicast (`IFF_ALLMULTI`).
+    pub fn is_allmulti(&self) -> bool {
+        self.flags() & bindings::net_device_flags_IFF_ALLMULTI != 0
+    }
+
+    /// Adds `inc` (+1 or -1) to the device's promiscuity count
+    /// (`dev_set_promiscuity`). May sleep.
+    pub fn set_promiscuity(&self, inc: i32, _rtnl: &Rtnl) -> Result {
+        // SAFETY: The device is valid and RTNL is held.
+        to_result(unsafe { bindings::dev_set_promiscuity(self.as_raw(), inc) })
+    }
+
+    /// Adds `inc` (+1 or -1) to the device's all-multicast count
+    /// (`dev_set_allmulti`). May sleep.
+    pub fn set_allmulti(&self, inc: i32, _rtnl: &Rtnl) -> Result {
+        // SAFETY: The device is valid and RTNL is held.
+        to_result(unsafe { bindings::dev_set_allmulti(self.as_raw(), inc) })
+    }
+
+    /// Runs `f` with the device's unicast and multicast address lists
+    /// locked (`netif_addr_lock_bh`), in atomic context. `f` must not take
+    /// the lock again (e.g. through [`Device::unsync_addrs`] from this
+    /// device): that would deadlock.
+    pub fn with_addr_lists<R>(&self, f: impl FnOnce(&AddrLists<'_>) -> R) -> R {
+        // SAFETY: The device is valid; unlocked below, on this task.
+        unsafe { bindings::hbond_helper_netif_addr_lock_bh(self.as_raw()) };
+        // INVARIANT: Locked just above, until after `f` returns.
+        let lists = AddrLists {
+            dev: self,
+            _not_send: core::marker::PhantomData,
+        };
+        let r = f(&lists);
+        // SAFETY: Locked above.
+        unsafe { bindings::hbond_helper_netif_addr_unlock_bh(self.as_raw()) };
+        r
+    }
+
+    /// Removes from this device the addresses [`AddrLists::sync_to`] gave
+    /// it from `from` (`dev_uc_unsync`, `dev_mc_unsync`). Takes both
+    /// devices' address locks: not to be called with either held.
+    pub fn unsync_addrs(&self, from: &Device) {
+        if core::ptr::eq(self, from) {
+            return;
+        }
+        // SAFETY: Both devices are valid and, by the documented contract,
+        // their address locks are not held by this task.
+        unsafe { bindings::hbond_helper_dev_addrs_unsync(self.as_raw(), from.as_raw()) }
+    }
+
+    /// Adds a VLAN filter entry (`vlan_vid_add`; reference counted).
+    pub fn vlan_vid_add(&self, proto: VlanProto, vid: u16, _rtnl: &Rtnl) -> Result {
+        // SAFETY: The device is valid and RTNL is held.
+        to_result(unsafe { bindings::hbond_helper_vlan_vid_add(self.as_raw(), proto.0, vid) })
+    }
+
+    /// Drops a reference to a VLAN filter entry (`vlan_vid_del`).
+    pub fn vlan_vid_del(&self, proto: VlanProto, vid: u16, _rtnl: &Rtnl) {
+        // SAFETY: The device is valid and RTNL is held.
+        unsafe { bindings::hbond_helper_vlan_vid_del(self.as_raw(), proto.0, vid) }
+    }
+
+    /// Adds every VLAN filter entry of `by` to this device
+    /// (`vlan_vids_add_by_dev`, all or none).
+    pub fn vlan_vids_add_by_dev(&self, by: &Device, _rtnl: &Rtnl) -> Result {
+        // SAFETY: Both devices are valid and RTNL is held.
+        to_result(unsafe {
+            bindings::hbond_helper_vlan_vids_add_by_dev(self.as_raw(), by.as_raw())
+        })
+    }
+
+    /// Undoes [`Device::vlan_vids_add_by_dev`] (`vlan_vids_del_by_dev`).
+    pub fn vlan_vids_del_by_dev(&self, by: &Device, _rtnl: &Rtnl) {
+        // SAFETY: Both devices are valid and RTNL is held.
+        unsafe { bindings::hbond_helper_vlan_vids_del_by_dev(self.as_raw(), by.as_raw()) }
+    }
+}
+
+/// A VLAN protocol (`ETH_P_8021Q` or `ETH_P_8021AD`), as the stack passes it
+/// to `ndo_vlan_rx_add_vid` (network byte order, kept opaque).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct VlanProto(pub(crate) u16);
+
+/// A device's address lists, locked (`netif_addr_lock_bh`): what
+/// `ndo_set_rx_mode` runs with. Atomic context: nothing done with it may
+/// sleep.
+///
+/// # Invariants
+///
+/// `dev`'s address-list lock is held by the current task while this object
+/// exists.
+pub struct AddrLists<'a> {
+    dev: &'a Device,
+    _not_send: core::marker::PhantomData<*mut ()>,
+}
+
+impl<'a> AddrLists<'a> {
+    /// # Safety
+    ///
+    /// The caller must hold `dev`'s address-list lock for `'a`.
+    pub(crate) unsafe fn assume_locked(dev: &'a Device) -> Self {
+        // INVARIANT: Guaranteed by the caller.
+        Self {
+            dev,
+            _not_send: core::marker::PhantomData,
+        }
+    }
+
+    /// The device whose lists are locked.
+    pub fn device(&self) -> &'a Device {
+        self.dev
+    }
+
+    /// Passes the unicast and multicast lists on to `to` and removes from
+    /// `to` what was deleted here since the last call
+    /// (`dev_uc_sync_multiple`, `dev_mc_sync_multiple`); one set of lists
+    /// may be passed to several devices. Undone by
+    /// [`Device::unsync_addrs`]. Does not sleep.
+    pub fn sync_to(&self, to: &Device) -> Result {
+        if core::ptr::eq(to, self.dev) {
+            return Err(kernel::error::code::EINVAL);
+        }
+        // SAFETY: Both devices are valid and, by the type invariant, the
+        // source's address lock is held, as the sync functions require;
+        // `to` is another device, whose lock they take nested.
+        to_result(unsafe { bindings::hbond_helper_dev_addrs_sync(to.as_raw(), self.dev.as_raw()) })
+    }
+}
+
 // SAFETY: `dev_hold`/`dev_put` keep the device structure alive; it may be
 // used from any thread.
 unsafe impl AlwaysRefCounted for Device {

@@ -9,6 +9,7 @@
 //! which lives from registration until the device is freed.
 
 use super::{
+    device::{AddrLists, MacAddr, Rtnl, VlanProto},
     features::Features,
     netlink::{Attrs, NlMsg, NlaPolicy},
     stats::Stats64,
@@ -33,8 +34,10 @@ use kernel::{
 ///
 /// Every callback runs in the context documented for its C counterpart:
 /// `newlink`, `dellink`, `uninit`, `open`, `stop`, `add_slave`,
-/// `del_slave`, `change_mtu` and `fix_features` under RTNL; `start_xmit` in
-/// the transmit softirq path, possibly concurrently on several CPUs (the
+/// `del_slave`, `change_mtu`, `fix_features`, `change_rx_flags`,
+/// `set_mac_address` and the VLAN filter hooks under RTNL; `set_rx_mode`
+/// with the device's address lists locked, in atomic context; `start_xmit`
+/// in the transmit softirq path, possibly concurrently on several CPUs (the
 /// devices are `LLTX`).
 #[vtable]
 pub trait Link: Sized + Send + Sync + 'static {
@@ -137,6 +140,63 @@ pub trait Link: Sized + Send + Sync + 'static {
     fn fix_features(_dev: &LinkDevice<Self>, features: Features) -> Features {
         features
     }
+
+    /// The device's unicast or multicast address lists changed, or it came
+    /// up (`ndo_set_rx_mode`): a master passes `lists` on to its lower
+    /// devices ([`AddrLists::sync_to`]). Runs with the lists locked, in
+    /// atomic context, not necessarily under RTNL: must not sleep. A link
+    /// type with this hook takes secondary unicast addresses itself rather
+    /// than having the core make it promiscuous (the adapter sets
+    /// `IFF_UNICAST_FLT`).
+    fn set_rx_mode(_dev: &LinkDevice<Self>, _lists: &AddrLists<'_>) {}
+
+    /// `IFF_PROMISC` or `IFF_ALLMULTI` changed (`ndo_change_rx_flags`);
+    /// [`Device::flags`] has the new value. Under RTNL; only together with
+    /// [`Link::set_rx_mode`] (which keeps the core from calling it with the
+    /// address lists locked).
+    fn change_rx_flags(_dev: &LinkDevice<Self>, _change: RxFlagsChange, _rtnl: &Rtnl) {}
+
+    /// `ip link set DEV address ADDR` (`ndo_set_mac_address`): `addr` is a
+    /// valid unicast address and the device may change it now (down, or
+    /// `IFF_LIVE_ADDR_CHANGE`). On success the adapter records it as the
+    /// device's address; on error nothing must have changed. Without this
+    /// hook the core just records it (`eth_mac_addr`).
+    fn set_mac_address(_dev: &LinkDevice<Self>, _addr: &MacAddr, _rtnl: &Rtnl) -> Result {
+        Err(errno::eopnotsupp())
+    }
+
+    /// A VLAN on top of the device (or another user) wants `vid` received
+    /// (`ndo_vlan_rx_add_vid`). A link type with both VLAN hooks filters
+    /// VLANs (the adapter offers `NETIF_F_HW_VLAN_CTAG_FILTER` and
+    /// `NETIF_F_HW_VLAN_STAG_FILTER`). Under RTNL.
+    fn vlan_rx_add_vid(
+        _dev: &LinkDevice<Self>,
+        _proto: VlanProto,
+        _vid: u16,
+        _rtnl: &Rtnl,
+    ) -> Result {
+        Err(errno::eopnotsupp())
+    }
+
+    /// Undoes [`Link::vlan_rx_add_vid`] (`ndo_vlan_rx_kill_vid`). Under RTNL.
+    fn vlan_rx_kill_vid(
+        _dev: &LinkDevice<Self>,
+        _proto: VlanProto,
+        _vid: u16,
+        _rtnl: &Rtnl,
+    ) -> Result {
+        Err(errno::eopnotsupp())
+    }
+}
+
+/// Which receive flags changed, for [`Link::change_rx_flags`]: `Some(on)`
+/// for a flag that changed to `on`, `None` for one that did not change.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RxFlagsChange {
+    /// `IFF_PROMISC`.
+    pub promisc: Option<bool>,
+    /// `IFF_ALLMULTI`.
+    pub allmulti: Option<bool>,
 }
 
 /// What the private area of a device of link type `T` holds.
@@ -260,11 +320,19 @@ impl Default for PairPeer {
 }
 
 /// A request to create a device of link type `T` (`rtnl_link_ops.newlink`).
+///
+/// `'a` is the `newlink` call, during which RTNL is held: devices it
+/// registers (this one, [`NewLink::register`], or a peer,
+/// [`NewDevice::register`]) are handed out for `'a`, which they outlive even
+/// if unregistered meanwhile (a device is freed only after RTNL is
+/// released).
 pub struct NewLink<'a, T: Link> {
     dev: &'a Device,
     src_net: *mut bindings::net,
     tb: *mut *mut bindings::nlattr,
     data: Attrs<'a>,
+    /// Whether [`NewLink::register`] succeeded.
+    registered: bool,
     _type: PhantomData<T>,
 }
 
@@ -287,9 +355,17 @@ impl<'a, T: Link> NewLink<'a, T> {
         &self.data
     }
 
-    /// Registers the device with `data` as its driver state.
+    /// Registers the device with `data` as its driver state; once only
+    /// (`EBUSY` after that). If `newlink` then fails, the adapter
+    /// unregisters it again (with [`Link::dellink`], as rtnetlink does
+    /// when a later step of the creation fails).
     pub fn register(&mut self, data: impl PinInit<T::Data, Error>) -> Result<&'a LinkDevice<T>> {
-        register_device::<T>(self.dev, data)
+        if self.registered {
+            return Err(kernel::error::code::EBUSY);
+        }
+        let dev = register_device::<T>(self.dev, data)?;
+        self.registered = true;
+        Ok(dev)
     }
 
     /// Creates another device of the same kind in the same namespace, named
@@ -299,7 +375,7 @@ impl<'a, T: Link> NewLink<'a, T> {
         &mut self,
         name_template: &CStr,
         extack: &mut ExtAck,
-    ) -> Result<NewDevice<T>> {
+    ) -> Result<NewDevice<'a, T>> {
         // RTNL is held in newlink; `src_net`, `tb` and the device's ops
         // (`T`'s registered ops) come from rtnetlink, valid for the call.
         // SAFETY: As above.
@@ -327,6 +403,7 @@ impl<'a, T: Link> NewLink<'a, T> {
                 net,
                 ifm: None,
                 _type: PhantomData,
+                _call: PhantomData,
             })
         }
     }
@@ -347,7 +424,7 @@ impl<'a, T: Link> NewLink<'a, T> {
         peer_attr: u16,
         name_template: &CStr,
         extack: &mut ExtAck,
-    ) -> Result<NewDevice<T>> {
+    ) -> Result<NewDevice<'a, T>> {
         let Some(nla) = self.data.raw(peer_attr) else {
             return self.create_peer(name_template, extack);
         };
@@ -447,6 +524,7 @@ impl<'a, T: Link> NewLink<'a, T> {
             net,
             ifm: Some(ifm),
             _type: PhantomData,
+            _call: PhantomData,
         })
     }
 }
@@ -458,23 +536,24 @@ pub const IFINFOMSG_SIZE: usize = core::mem::size_of::<bindings::ifinfomsg>();
 /// Entries of an `IFLA_*` attribute table.
 const IFLA_TABLE_LEN: usize = bindings::__IFLA_MAX as usize;
 
-/// A device of type `T` that was allocated but not registered yet; freed if
-/// dropped unregistered.
+/// A device of type `T` that was allocated but not registered yet, within
+/// the `newlink` call `'a` (see [`NewLink`]); freed if dropped unregistered.
 ///
 /// # Invariants
 ///
 /// `ptr` is a valid, unregistered device of type `T` that this object owns;
 /// `net` is a reference to its namespace that this object holds (as veth
-/// does until the peer is registered).
-pub struct NewDevice<T: Link> {
+/// does until the peer is registered). RTNL is held for `'a`.
+pub struct NewDevice<'a, T: Link> {
     ptr: *mut bindings::net_device,
     net: *mut bindings::net,
     /// Flags for `rtnl_configure_link`, from the request's peer description.
     ifm: Option<bindings::ifinfomsg>,
     _type: PhantomData<T>,
+    _call: PhantomData<&'a ()>,
 }
 
-impl<T: Link> NewDevice<T> {
+impl<'a, T: Link> NewDevice<'a, T> {
     /// The device.
     pub fn device(&self) -> &Device {
         // SAFETY: Valid by the type invariant.
@@ -482,12 +561,13 @@ impl<T: Link> NewDevice<T> {
     }
 
     /// Registers the device with `data`; from then on the kernel owns it.
-    pub fn register<'a>(mut self, data: impl PinInit<T::Data, Error>) -> Result<&'a LinkDevice<T>> {
+    /// The device is handed out for the rest of the `newlink` call.
+    pub fn register(mut self, data: impl PinInit<T::Data, Error>) -> Result<&'a LinkDevice<T>> {
         let ptr = self.ptr;
         // SAFETY: Valid by the type invariant. After a successful
-        // registration the device lives until unregistered under RTNL, which
-        // the caller (holding RTNL for `'a`) observes.
-        let dev = unsafe { Device::from_raw(ptr) };
+        // registration it is freed only once unregistered and RTNL released
+        // (`netdev_run_todo`), and RTNL is held for `'a` (type invariant).
+        let dev: &'a Device = unsafe { Device::from_raw(ptr) };
         let dev = register_device::<T>(dev, data);
         // SAFETY: Our reference (type invariant); the device is registered
         // in the namespace now, or is about to be freed by `drop`.
@@ -513,7 +593,7 @@ impl<T: Link> NewDevice<T> {
     }
 }
 
-impl<T: Link> Drop for NewDevice<T> {
+impl<T: Link> Drop for NewDevice<'_, T> {
     fn drop(&mut self) {
         // SAFETY: The device is ours and unregistered.
         unsafe { bindings::free_netdev(self.ptr) }
@@ -524,8 +604,10 @@ impl<T: Link> Drop for NewDevice<T> {
     }
 }
 
+/// Registers `dev`, an unregistered device of type `T` borrowed for the
+/// `newlink` call (under RTNL), with `data`.
 fn register_device<'a, T: Link>(
-    dev: &Device,
+    dev: &'a Device,
     data: impl PinInit<T::Data, Error>,
 ) -> Result<&'a LinkDevice<T>> {
     let data = KBox::pin_init(data, GFP_KERNEL)?;
@@ -542,8 +624,9 @@ fn register_device<'a, T: Link>(
         Adapter::<T>::free_data(dev);
         return Err(Error::from_errno(ret));
     }
-    // SAFETY: Registered with its data set; RTNL (held by the caller for
-    // `'a`) keeps it alive.
+    // SAFETY: Registered with its data set; valid for `'a` as `dev` is,
+    // since a registered device is freed only after RTNL (held for the
+    // `newlink` call `'a`) is released.
     Ok(unsafe { LinkDevice::from_raw(dev.as_raw()) })
 }
 
@@ -664,6 +747,27 @@ impl<T: Link> Adapter<T> {
         if T::HAS_FIX_FEATURES {
             ops.ndo_fix_features = Some(Self::fix_features_callback);
         }
+        assert!(
+            !T::HAS_CHANGE_RX_FLAGS || T::HAS_SET_RX_MODE,
+            "change_rx_flags needs set_rx_mode (IFF_UNICAST_FLT)"
+        );
+        if T::HAS_SET_RX_MODE {
+            ops.ndo_set_rx_mode = Some(Self::set_rx_mode_callback);
+        }
+        if T::HAS_CHANGE_RX_FLAGS {
+            ops.ndo_change_rx_flags = Some(Self::change_rx_flags_callback);
+        }
+        if T::HAS_SET_MAC_ADDRESS {
+            ops.ndo_set_mac_address = Some(Self::set_mac_address_callback);
+        }
+        assert!(
+            T::HAS_VLAN_RX_ADD_VID == T::HAS_VLAN_RX_KILL_VID,
+            "a VLAN filter needs both vlan_rx_add_vid and vlan_rx_kill_vid"
+        );
+        if T::HAS_VLAN_RX_ADD_VID {
+            ops.ndo_vlan_rx_add_vid = Some(Self::vlan_rx_add_vid_callback);
+            ops.ndo_vlan_rx_kill_vid = Some(Self::vlan_rx_kill_vid_callback);
+        }
         ops
     };
 
@@ -695,6 +799,11 @@ impl<T: Link> Adapter<T> {
             (*dev).netdev_ops = &Self::DEVICE_OPS;
             (*dev).priv_destructor = Some(Self::destructor_callback);
             bindings::hbond_helper_setup_software_dev(dev);
+            bindings::hbond_helper_setup_rx_filters(
+                dev,
+                T::HAS_SET_RX_MODE,
+                T::HAS_VLAN_RX_ADD_VID,
+            );
             T::setup(Device::from_raw(dev));
         }
     }
@@ -834,13 +943,37 @@ impl<T: Link> Adapter<T> {
                 // SAFETY: `data` was parsed with `T::DATA_POLICY` and checked
                 // by `validate_callback`; it lives for the call.
                 data: unsafe { Self::data_attrs(data) },
+                registered: false,
                 _type: PhantomData,
             };
             // SAFETY: The extack is valid for the call and only used here.
             let mut extack = unsafe { ExtAck::from_raw(extack) };
-            T::newlink(&mut link, &mut extack)?;
-            Ok(0)
+            let result = T::newlink(&mut link, &mut extack);
+            if result.is_err() && link.registered {
+                // rtnetlink frees a device whose newlink failed: it must
+                // not stay registered (free_netdev would BUG).
+                // SAFETY: Registered by `link.register`, with its data set;
+                // RTNL is held.
+                Self::unregister_now(unsafe { LinkDevice::from_raw(dev) });
+            }
+            result.map(|()| 0)
         })
+    }
+
+    /// Unregisters `dev` and what its `dellink` queues with it, now.
+    fn unregister_now(dev: &LinkDevice<T>) {
+        let mut head = core::mem::MaybeUninit::<bindings::list_head>::uninit();
+        // SAFETY: Initialises the list head in place; it is not moved until
+        // `unregister_netdevice_many` has emptied it below.
+        unsafe { bindings::hbond_helper_init_list_head(head.as_mut_ptr()) };
+        let mut queue = UnregisterQueue {
+            head: head.as_mut_ptr(),
+            _lifetime: PhantomData,
+        };
+        T::dellink(dev, &mut queue);
+        // SAFETY: RTNL is held (newlink); the list holds registered devices
+        // queued by `dellink`.
+        unsafe { bindings::unregister_netdevice_many(head.as_mut_ptr()) };
     }
 
     /// # Safety
@@ -985,5 +1118,102 @@ impl<T: Link> Adapter<T> {
         // registered device of type `T`.
         let link = unsafe { LinkDevice::<T>::from_raw(dev) };
         T::fix_features(link, Features::from_bits(features)).bits()
+    }
+
+    /// # Safety
+    ///
+    /// Only called by the kernel through the callback table, with the
+    /// arguments its C prototype documents.
+    unsafe extern "C" fn set_rx_mode_callback(dev: *mut bindings::net_device) {
+        // SAFETY: `__dev_set_rx_mode` calls us for a registered (and up)
+        // device of type `T`, with its address lists locked for the call.
+        let (link, lists) = unsafe {
+            (
+                LinkDevice::<T>::from_raw(dev),
+                AddrLists::assume_locked(Device::from_raw(dev)),
+            )
+        };
+        T::set_rx_mode(link, &lists);
+    }
+
+    /// # Safety
+    ///
+    /// Only called by the kernel through the callback table, with the
+    /// arguments its C prototype documents.
+    unsafe extern "C" fn change_rx_flags_callback(
+        dev: *mut bindings::net_device,
+        change: kernel::ffi::c_int,
+    ) {
+        // SAFETY: `dev_change_rx_flags` calls us under RTNL for a registered
+        // device of type `T` (with IFF_UNICAST_FLT, set with set_rx_mode,
+        // never from `__dev_set_rx_mode`).
+        let (link, rtnl) = unsafe { (LinkDevice::<T>::from_raw(dev), Rtnl::assume_held()) };
+        let flags = link.flags();
+        let changed = |flag: u32| ((change as u32) & flag != 0).then_some(flags & flag != 0);
+        let change = RxFlagsChange {
+            promisc: changed(bindings::net_device_flags_IFF_PROMISC),
+            allmulti: changed(bindings::net_device_flags_IFF_ALLMULTI),
+        };
+        T::change_rx_flags(link, change, &rtnl);
+    }
+
+    /// # Safety
+    ///
+    /// Only called by the kernel through the callback table, with the
+    /// arguments its C prototype documents.
+    unsafe extern "C" fn set_mac_address_callback(
+        dev: *mut bindings::net_device,
+        addr: *mut kernel::ffi::c_void,
+    ) -> kernel::ffi::c_int {
+        from_result(|| {
+            // SAFETY: `dev_set_mac_address` calls us under RTNL for a
+            // registered device of type `T`, with a `struct sockaddr` (of
+            // at least `sa_data`'s 14 bytes) of the device's type.
+            let (link, rtnl) = unsafe { (LinkDevice::<T>::from_raw(dev), Rtnl::assume_held()) };
+            // SAFETY: As above: checks the address and the device state.
+            to_result(unsafe { bindings::eth_prepare_mac_addr_change(dev, addr) })?;
+            let mut mac: MacAddr = [0; 6];
+            // SAFETY: `addr` is a `struct sockaddr`; its `sa_data` holds at
+            // least ETH_ALEN bytes.
+            unsafe {
+                let data = bindings::hbond_helper_sockaddr_data(addr);
+                core::ptr::copy_nonoverlapping(data, mac.as_mut_ptr(), mac.len());
+            }
+            T::set_mac_address(link, &mac, &rtnl)?;
+            // SAFETY: As above; records the address and announces nothing
+            // (the core does after we return).
+            unsafe { bindings::eth_commit_mac_addr_change(dev, addr) };
+            Ok(0)
+        })
+    }
+
+    /// # Safety
+    ///
+    /// Only called by the kernel through the callback table, with the
+    /// arguments its C prototype documents.
+    unsafe extern "C" fn vlan_rx_add_vid_callback(
+        dev: *mut bindings::net_device,
+        proto: u16,
+        vid: u16,
+    ) -> kernel::ffi::c_int {
+        // SAFETY: `vlan_vid_add` calls us under RTNL for a registered device
+        // of type `T`.
+        let (link, rtnl) = unsafe { (LinkDevice::<T>::from_raw(dev), Rtnl::assume_held()) };
+        from_result(|| T::vlan_rx_add_vid(link, VlanProto(proto), vid, &rtnl).map(|()| 0))
+    }
+
+    /// # Safety
+    ///
+    /// Only called by the kernel through the callback table, with the
+    /// arguments its C prototype documents.
+    unsafe extern "C" fn vlan_rx_kill_vid_callback(
+        dev: *mut bindings::net_device,
+        proto: u16,
+        vid: u16,
+    ) -> kernel::ffi::c_int {
+        // SAFETY: `vlan_vid_del` calls us under RTNL for a registered device
+        // of type `T`.
+        let (link, rtnl) = unsafe { (LinkDevice::<T>::from_raw(dev), Rtnl::assume_held()) };
+        from_result(|| T::vlan_rx_kill_vid(link, VlanProto(proto), vid, &rtnl).map(|()| 0))
     }
 }

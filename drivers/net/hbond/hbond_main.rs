@@ -15,6 +15,7 @@ pub mod hbond_core;
 mod events;
 mod kunit_tests;
 mod master;
+mod rx_filter;
 mod slave;
 mod sysfs;
 mod team;

@@ -5,9 +5,9 @@
 
 use crate::hbond_core::options::{self, attr, slave_attr, Config, Kind, OptionError, OPTIONS};
 use crate::kernel_ext::net::{
-    device::Rtnl,
+    device::{AddrLists, MacAddr, Rtnl, VlanProto},
     features::Features,
-    link::{Link, LinkDevice, NewLink},
+    link::{Link, LinkDevice, NewLink, RxFlagsChange},
     netlink::{attr_size, Attrs, NlMsg, NlaPolicy},
     stats::Stats64,
     Device, ExtAck, SkBuff,
@@ -284,5 +284,33 @@ impl Link for Hbond {
 
     fn fix_features(dev: &LinkDevice<Self>, features: Features) -> Features {
         dev.data().fix_features(features)
+    }
+
+    // --- receive filters (rx_filter.rs) ---
+
+    fn stop(dev: &LinkDevice<Self>) -> Result {
+        dev.data().rx_filter.unsync_lists(dev);
+        Ok(())
+    }
+
+    fn set_rx_mode(dev: &LinkDevice<Self>, lists: &AddrLists<'_>) {
+        dev.data().rx_filter.sync_lists(lists);
+    }
+
+    fn change_rx_flags(dev: &LinkDevice<Self>, change: RxFlagsChange, rtnl: &Rtnl) {
+        dev.data().rx_filter.change_flags(dev, change, rtnl);
+    }
+
+    fn set_mac_address(dev: &LinkDevice<Self>, addr: &MacAddr, rtnl: &Rtnl) -> Result {
+        dev.data().set_team_mac(dev, addr, rtnl)
+    }
+
+    fn vlan_rx_add_vid(dev: &LinkDevice<Self>, proto: VlanProto, vid: u16, rtnl: &Rtnl) -> Result {
+        dev.data().vlan_add(proto, vid, rtnl)
+    }
+
+    fn vlan_rx_kill_vid(dev: &LinkDevice<Self>, proto: VlanProto, vid: u16, rtnl: &Rtnl) -> Result {
+        dev.data().vlan_kill(proto, vid, rtnl);
+        Ok(())
     }
 }

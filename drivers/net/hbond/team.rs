@@ -199,6 +199,9 @@ pub(crate) struct Team {
     /// The team device; set once registered (for the monitor work).
     master: AtomicPtr<Device>,
     pub(crate) context: Arc<HbondContext>,
+    /// The slaves holding the team's receive filters (rx_filter.rs).
+    #[pin]
+    pub(crate) rx_filter: crate::rx_filter::RxFilter,
 }
 }
 
@@ -231,6 +234,7 @@ impl Team {
             bucket_load: [const { AtomicU64::new(0) }; BUCKETS],
             master: AtomicPtr::new(core::ptr::null_mut()),
             context,
+            rx_filter <- crate::rx_filter::RxFilter::new(),
         }))
     }
 
@@ -425,6 +429,8 @@ impl Team {
             }
         }
         self.switch_receiver(old, new, rtnl);
+        // Receive filters follow the active slave (rx_filter.rs).
+        self.update_rx_filters(master, rtnl);
         if new.is_some() {
             master.carrier_on();
         } else {
@@ -484,7 +490,7 @@ impl Team {
     /// the load measured since the last rebalance if `measure`, else moves
     /// only the buckets of slaves that are gone or unusable. Never
     /// allocates.
-    fn publish(&self, measure: bool) {
+    pub(crate) fn publish(&self, measure: bool) {
         let mut st = self.state.lock();
         let Some(mut map) = st.spare.iter_mut().find_map(Option::take) else {
             // Not reached: of the two maps the data path holds at most one,
@@ -628,6 +634,7 @@ impl Team {
             flagged: false,
             mtu: None,
             opened: false,
+            vlans: false,
         };
         // AFT: every slave uses the team's address. ALB: slaves keep their
         // own, the receive slave gets the team's when it becomes one. An
@@ -662,6 +669,13 @@ impl Team {
             }
             undo.opened = true;
         }
+        // The team's VLAN filters (rx_filter.rs).
+        if let Err(e) = slave.vlan_vids_add_by_dev(master, rtnl) {
+            extack.set_msg(c_str!("hbond: device refused the team's VLAN filters"));
+            undo.run(rtnl);
+            return Err(e);
+        }
+        undo.vlans = true;
         if let Err(e) = self.context.slave_sysfs.add(slave) {
             undo.run(rtnl);
             return Err(e);
@@ -757,6 +771,9 @@ impl Team {
         let Some(removed) = removed else {
             return Err(ENOENT);
         };
+        // The team's receive and VLAN filters leave it (rx_filter.rs).
+        self.update_rx_filters(master, rtnl);
+        slave.vlan_vids_del_by_dev(master, rtnl);
         // Stop transmitting on it before it goes.
         self.publish(false);
         removed.port().receives.store(false, Relaxed);
@@ -1013,12 +1030,17 @@ struct EnslaveUndo<'a> {
     mtu: Option<u32>,
     /// It was down and enslaving opened it.
     opened: bool,
+    /// It took the team's VLAN filters.
+    vlans: bool,
 }
 
 impl EnslaveUndo<'_> {
     /// Undoes it all, newest first, and unlinks the slave from the team.
     fn run(self, rtnl: &Rtnl) {
         let (master, slave) = (self.master, self.slave);
+        if self.vlans {
+            slave.vlan_vids_del_by_dev(master, rtnl);
+        }
         if self.opened {
             slave.close(rtnl);
         }
