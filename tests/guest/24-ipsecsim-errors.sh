@@ -6,7 +6,7 @@
 # a share of the queue that crypto API users cannot take.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/ipsecsim-lib.sh"
-trap 'sim_cleanup; inA_pktgen_off 2>/dev/null' EXIT
+trap sim_cleanup EXIT
 
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 AFALG="python3 $TOP/tools/afalg-aead.py"
@@ -17,10 +17,11 @@ sysr() { inA cat "$SYS/$1"; }
 sysw() { inA bash -c "echo $2 > $SYS/$1"; }
 sysw_b() { ip netns exec $B bash -c "echo $2 > /sys/class/net/sim1/ipsecsim/$1"; }
 
-# poll SECONDS CMD...: until CMD succeeds.
+# poll SECONDS 'CONDITION': until the shell condition holds (evaluated
+# each time, in this shell: functions and the caller's variables work).
 poll() {
 	local deadline=$((SECONDS + $1)); shift
-	until "$@" >/dev/null 2>&1; do
+	until eval "$*" >/dev/null 2>&1; do
 		[ "$SECONDS" -lt "$deadline" ] || return 1
 		sleep 0.1
 	done
@@ -59,13 +60,12 @@ ok "unlimited accepted" sysw engine_rate 0
 # wait for the engine's schedule (RTNL is held meanwhile).
 ok "SAs, both ends offloaded" sim_sas 4 transport $KEY128 no yes
 ok "traffic through both engines" sim_ping $A 192.0.2.2 2
-# time_ms CMD...: runs CMD, prints its milliseconds.
 slow_delete() {
 	sysw engine_rate 1000 && sysw_b engine_rate 1000 || return 1
 	# A 1400-byte ping: ~1.45 s of the engine's time at 1000 B/s.
 	inA ping -q -c 1 -s 1400 -W 1 192.0.2.2 >/dev/null 2>&1 &
 	local pinger=$! start took
-	poll 5 test "$(sysr engine_in_flight)" -ge 1 || { echo "no work queued"; return 1; }
+	poll 5 '[ "$(sysr engine_in_flight)" -ge 1 ]' || { echo "no work queued"; return 1; }
 	sleep 0.2
 	start=$(date +%s%N)
 	ip -n $A link del sim0 || return 1
@@ -83,9 +83,10 @@ ok "new pair" sim_setup
 # receive path meets the full queue.
 ok "SAs, sim0 offloaded inbound only" sim_sas 4 transport $KEY128 no no no
 ok "traffic B -> A" sim_ping $B 192.0.2.1 2
+rx_before=$(stat sim0 $A ipsec_rx_packets)
 queue_full_rx() {
-	local rx0 err0 fb0 out n
-	rx0=$(stat sim0 $A ipsec_rx_packets) err0=$(stat sim0 $A ipsec_rx_errors)
+	local err0 fb0 out n
+	err0=$(stat sim0 $A ipsec_rx_errors)
 	fb0=$(stat sim0 $A ipsec_rx_fallback)
 	sysw engine_depth 2 && sysw fault_stall_ms 8000 || return 1
 	# The first two requests wait in the stalled queue; the rest cannot
@@ -99,7 +100,7 @@ queue_full_rx() {
 		[ "$(stat sim0 $A ipsec_rx_fallback)" -ge $((fb0 + 4)) ]
 }
 ok "packets the full queue cannot take are decrypted in software" queue_full_rx
-ok "queued ones were decrypted inline after the stall" poll 5 test "$(stat sim0 $A ipsec_rx_packets)" -ge 2
+ok "the queued ones were decrypted inline after the stall" poll 5 '[ "$(stat sim0 $A ipsec_rx_packets)" -ge $((rx_before + 2)) ]'
 ok "depth back to 256" sysw engine_depth 256
 
 # --- Crypto API users cannot take the whole queue: inline receive keeps a
@@ -111,12 +112,12 @@ inline_share() {
 	# Eight AF_ALG requests (they may backlog) wait in the stalled engine.
 	inA $AFALG bench "$DRV" 2 16 8 > /tmp/ipsecsim-share.out 2>&1 &
 	afalg=$!
-	poll 15 test "$(sysr engine_in_flight)" -ge 8 || { echo "in flight: $(sysr engine_in_flight)"; rc=1; }
+	poll 15 '[ "$(sysr engine_in_flight)" -ge 8 ]' || { echo "in flight: $(sysr engine_in_flight)"; rc=1; }
 	rx0=$(stat sim0 $A engine_rx_requests)
 	ip netns exec $B ping -q -c 3 -i 0.3 -W 1 192.0.2.1
 	sysw fault_stall_ms 0
 	wait $afalg || { cat /tmp/ipsecsim-share.out; rc=1; }
-	poll 5 test "$(stat sim0 $A engine_rx_requests)" -gt "$rx0" || rc=1
+	poll 5 '[ "$(stat sim0 $A engine_rx_requests)" -gt "$rx0" ]' || rc=1
 	echo "inline receive requests: $rx0 -> $(stat sim0 $A engine_rx_requests)"
 	return $rc
 }
