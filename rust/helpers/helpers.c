@@ -111,6 +111,15 @@ void hbond_helper_set_master_flags(struct net_device *dev)
 	dev->vlan_features = dev->hw_features;
 }
 
+/*
+ * The device keeps or passes on each skb it transmits (a pair's peer
+ * receives it), so pktgen may not hand it the same skb again (clone_skb).
+ */
+void hbond_helper_clear_tx_skb_sharing(struct net_device *dev)
+{
+	dev->priv_flags &= ~IFF_TX_SKB_SHARING;
+}
+
 /* Whether the device drops the route of packets it transmits. */
 bool hbond_helper_dev_releases_dst(const struct net_device *dev)
 {

@@ -22,6 +22,7 @@ bool hbond_helper_netif_carrier_ok(const struct net_device *dev);
 bool hbond_helper_netif_is_rx_handler_busy(const struct net_device *dev);
 void hbond_helper_set_slave_flags(struct net_device *dev, bool slave);
 void hbond_helper_set_master_flags(struct net_device *dev);
+void hbond_helper_clear_tx_skb_sharing(struct net_device *dev);
 bool hbond_helper_dev_releases_dst(const struct net_device *dev);
 void hbond_helper_set_releases_dst(struct net_device *dev, bool release);
 void hbond_helper_netif_tx_start_all_queues(struct net_device *dev);
