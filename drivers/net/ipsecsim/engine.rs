@@ -348,7 +348,8 @@ impl Engine {
         let admit = q.occupancy.admit(depth, bytes, inline, may_backlog);
         let class = admit.class(inline);
         let slot = class.and_then(|_| q.ring.push());
-        let (Some(class), Some(entry)) = (class, slot.and_then(|slot| q.slots.get_mut(slot))) else {
+        let (Some(class), Some(entry)) = (class, slot.and_then(|slot| q.slots.get_mut(slot)))
+        else {
             if let Some(class) = class {
                 q.occupancy.release(bytes, class);
             }
@@ -491,14 +492,8 @@ impl Engine {
             } else {
                 slot.job.run()
             };
-            let done_at = self
-                .queue
-                .lock()
-                .clock
-                .charge(now, rate, slot.job.bytes());
-            let result = self
-                .wait_until(done_at, slot.job.is_inline())
-                .and(result);
+            let done_at = self.queue.lock().clock.charge(now, rate, slot.job.bytes());
+            let result = self.wait_until(done_at, slot.job.is_inline()).and(result);
             self.retire(slot, result);
         }
         // Long queue: let others run, then continue.
