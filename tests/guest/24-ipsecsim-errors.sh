@@ -61,17 +61,19 @@ ok "unlimited accepted" sysw engine_rate 0
 ok "SAs, both ends offloaded" sim_sas 4 transport $KEY128 no yes
 ok "traffic through both engines" sim_ping $A 192.0.2.2 2
 slow_delete() {
+	local start took
 	sysw engine_rate 100 || return 1
-	# A 1400-byte ping: ~14 s of the engine's time at 100 B/s.
-	inA ping -q -c 1 -s 1400 -W 1 192.0.2.2 >/dev/null 2>&1 &
-	local pinger=$! start took
-	poll 10 '[ "$(sysr engine_in_flight)" -ge 1 ]' || { echo "no work queued"; return 1; }
+	# A 1400-byte ping: ~14 s of the engine's time at 100 B/s (ping gives
+	# up on the reply after a second).
+	inA ping -q -c 1 -s 1400 -W 1 192.0.2.2
+	poll 20 '[ "$(sysr engine_in_flight)" -ge 1 ]' || { echo "no work queued"; inA ethtool -S sim0; return 1; }
 	start=$(date +%s%N)
 	ip -n $A link del sim0 || return 1
 	took=$((($(date +%s%N) - start) / 1000000))
-	wait $pinger
+	# Deleting an idle pair takes up to ~3 s in a loaded TCG guest; waiting
+	# for the engine would add 10 s or more.
 	echo "deletion took $took ms with up to 14 s of engine work left"
-	[ "$took" -lt 3000 ]
+	[ "$took" -lt 7000 ]
 }
 ok "deleting a device with a slow engine's work in progress is prompt" slow_delete
 ok "both ends gone" bash -c "! ip -n $A link show sim0 && ! ip -n $B link show sim1" 
@@ -107,15 +109,17 @@ ok "depth back to 256" sysw engine_depth 256
 DRV="$(sysr engine)-rfc4106-gcm-aes"
 inline_share() {
 	local rx0 afalg rc=0
-	sysw engine_depth 4 && sysw fault_stall_ms 30000 || return 1
+	sysw engine_depth 4 && sysw fault_stall_ms 120000 || return 1
 	# Eight AF_ALG requests (they may backlog) wait in the stalled engine.
 	inA $AFALG bench "$DRV" 2 16 8 > /tmp/ipsecsim-share.out 2>&1 &
 	afalg=$!
-	poll 25 '[ "$(sysr engine_in_flight)" -ge 8 ]' || { echo "in flight: $(sysr engine_in_flight)"; rc=1; }
+	# (Python starts slowly in a loaded TCG guest.)
+	poll 90 '[ "$(sysr engine_in_flight)" -ge 8 ]' || { echo "in flight: $(sysr engine_in_flight), stall left $(sysr fault_stall_ms) ms"; rc=1; }
 	rx0=$(stat sim0 $A engine_rx_requests)
 	ip netns exec $B ping -q -c 3 -i 0.3 -W 1 192.0.2.1
 	sysw fault_stall_ms 0
-	wait $afalg || { cat /tmp/ipsecsim-share.out; rc=1; }
+	wait $afalg || rc=1
+	[ $rc = 0 ] || cat /tmp/ipsecsim-share.out
 	poll 5 '[ "$(stat sim0 $A engine_rx_requests)" -gt "$rx0" ]' || rc=1
 	echo "inline receive requests: $rx0 -> $(stat sim0 $A engine_rx_requests)"
 	return $rc
@@ -127,19 +131,16 @@ ok "traffic after the stall" sim_ping $B 192.0.2.1 2
 # --- Module parameters: out of range refuses the load.
 sim_cleanup
 ok "unload ipsecsim" rmmod ipsecsim
-# insmod_refused PARAM: loading with PARAM fails with EINVAL (unloads again
-# if it loaded).
-insmod_refused() {
-	if insmod "$TOP/ipsecsim.ko" "$1"; then
-		rmmod ipsecsim
-		echo "loaded with $1"
-		return 1
-	fi
+# insmod_with PARAM: loads the module with PARAM, and if that worked
+# unloads it again (for fails_with: the load must fail).
+insmod_with() {
+	insmod "$TOP/ipsecsim.ko" "$1" || return 1
+	rmmod ipsecsim
 }
-fails_with "engine_rate=1 refused" "Invalid" insmod_refused engine_rate=1
-fails_with "engine_rate above 100 GB/s refused" "Invalid" insmod_refused engine_rate=200000000000
-fails_with "engine_depth=0 refused" "Invalid" insmod_refused engine_depth=0
-fails_with "engine_depth=5000 refused" "Invalid" insmod_refused engine_depth=5000
+fails_with "engine_rate=1 refused" "Invalid" insmod_with engine_rate=1
+fails_with "engine_rate above 100 GB/s refused" "Invalid" insmod_with engine_rate=200000000000
+fails_with "engine_depth=0 refused" "Invalid" insmod_with engine_depth=0
+fails_with "engine_depth=5000 refused" "Invalid" insmod_with engine_depth=5000
 ok "the kernel log names the range" bash -c "dmesg | grep -q 'engine_rate must be 0 (unlimited) or 100..=100000000000'"
 ok "in-range parameters accepted" insmod "$TOP/ipsecsim.ko" engine_rate=100 engine_depth=1024
 ok "unload" rmmod ipsecsim
