@@ -7,6 +7,24 @@
 /// Largest configurable queue depth.
 pub const MAX_DEPTH: u32 = 1024;
 
+/// Smallest configurable rate other than unlimited, in bytes per second
+/// (a full-size packet then takes 15 s of the engine's time: slow enough
+/// for tests to congest the engine deterministically).
+pub const MIN_RATE: u64 = 100;
+
+/// Largest configurable rate in bytes per second (800 Gbit/s).
+pub const MAX_RATE: u64 = 100_000_000_000;
+
+/// Whether `rate` (bytes per second, 0 for unlimited) is a valid setting.
+pub fn rate_is_valid(rate: u64) -> bool {
+    rate == 0 || (MIN_RATE..=MAX_RATE).contains(&rate)
+}
+
+/// Whether `depth` is a valid queue depth.
+pub fn depth_is_valid(depth: u32) -> bool {
+    (1..=MAX_DEPTH).contains(&depth)
+}
+
 /// Requests that may wait beyond the depth when their submitter allows a
 /// backlog (`CRYPTO_TFM_REQ_MAY_BACKLOG`); the ring holds both.
 pub const MAX_BACKLOG: u32 = 1024;
@@ -26,6 +44,24 @@ const NSEC_PER_SEC: u64 = 1_000_000_000;
 /// of a token bucket): absorbs the worker's wake-up latency on a busy host,
 /// so the long-run rate is the configured one.
 pub const CATCH_UP_NS: u64 = 5_000_000;
+
+/// The engine waits for its schedule only when it is ahead of it by more
+/// than this.
+pub const SLEEP_AHEAD_NS: u64 = 200_000;
+
+/// Longest single sleep of the engine: between slices it checks whether it
+/// is shutting down (device deletion waits for it, holding RTNL).
+pub const SLEEP_SLICE_US: u64 = 10_000;
+
+/// How long the engine sleeps next, in microseconds, when at `now` the
+/// current request is due at `done_at`; `None` when it is due (close enough).
+/// Long waits are cut into slices of at most [`SLEEP_SLICE_US`].
+pub fn rate_sleep_us(now: u64, done_at: u64) -> Option<u64> {
+    if done_at <= now.saturating_add(SLEEP_AHEAD_NS) {
+        return None;
+    }
+    Some(((done_at - now) / 1000).clamp(1, SLEEP_SLICE_US))
+}
 
 /// The engine's clock: when the work accepted so far is done, at the
 /// configured rate.
@@ -76,47 +112,105 @@ pub enum Admit {
     Full,
 }
 
+/// Where an admitted request counts in the queue; given back on release.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Class {
+    /// The device's own inline work, within the depth.
+    Inline,
+    /// A crypto API request within the depth.
+    External,
+    /// A crypto API request beyond the depth (backlog).
+    Backlog,
+}
+
+/// Slots of a queue of `depth` that only inline work may take: a quarter,
+/// at least one. Crypto API users (any local user, through AF_ALG) cannot
+/// starve the device's own traffic; their requests beyond their share wait
+/// in the backlog when they allow it.
+pub fn inline_reserve(depth: u32) -> u32 {
+    (depth.min(MAX_DEPTH) / 4).max(1)
+}
+
 /// What the queue holds: requests and bytes not yet completed.
 ///
 /// # Invariants
 ///
-/// `queued <= RING_SLOTS`; `bytes` is the sum of the sizes of the queued
-/// requests.
+/// `inline + external <= MAX_DEPTH`, `backlog <= MAX_BACKLOG` (so the
+/// total fits [`RING_SLOTS`]); `bytes` is the sum of the sizes of the
+/// queued requests.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Occupancy {
-    queued: u32,
+    inline: u32,
+    external: u32,
+    backlog: u32,
     bytes: u64,
 }
 
 impl Occupancy {
-    /// Decides whether a request of `bytes` may enter a queue of `depth`.
-    pub fn admit(&mut self, depth: u32, bytes: u64, may_backlog: bool) -> Admit {
-        let verdict = if self.queued < depth.min(MAX_DEPTH) {
-            Admit::Queued
-        } else if may_backlog && self.queued < depth.min(MAX_DEPTH) + MAX_BACKLOG {
-            Admit::Backlogged
+    /// Decides whether a request of `bytes` may enter a queue of `depth`:
+    /// inline work (`inline`) up to the depth, crypto API requests up to
+    /// the depth less [`inline_reserve`], then into the backlog if
+    /// `may_backlog`. Inline work is never backlogged.
+    pub fn admit(&mut self, depth: u32, bytes: u64, inline: bool, may_backlog: bool) -> Admit {
+        let depth = depth.min(MAX_DEPTH);
+        let within = self.inline + self.external;
+        let class = if inline {
+            if within >= depth {
+                return Admit::Full;
+            }
+            Class::Inline
+        } else if within < depth && self.external < depth.saturating_sub(inline_reserve(depth)) {
+            Class::External
+        } else if may_backlog && self.backlog < MAX_BACKLOG {
+            Class::Backlog
         } else {
             return Admit::Full;
         };
-        self.queued += 1;
+        match class {
+            Class::Inline => self.inline += 1,
+            Class::External => self.external += 1,
+            Class::Backlog => self.backlog += 1,
+        }
         self.bytes += bytes;
-        verdict
+        if class == Class::Backlog {
+            Admit::Backlogged
+        } else {
+            Admit::Queued
+        }
     }
 
-    /// A request of `bytes` left the queue (completed or failed).
-    pub fn release(&mut self, bytes: u64) {
-        self.queued = self.queued.saturating_sub(1);
+    /// A request of `bytes` admitted as `class` left the queue (completed
+    /// or failed).
+    pub fn release(&mut self, bytes: u64, class: Class) {
+        let count = match class {
+            Class::Inline => &mut self.inline,
+            Class::External => &mut self.external,
+            Class::Backlog => &mut self.backlog,
+        };
+        *count = count.saturating_sub(1);
         self.bytes = self.bytes.saturating_sub(bytes);
     }
 
     /// Requests in the queue (including backlog).
     pub fn queued(&self) -> u32 {
-        self.queued
+        self.inline + self.external + self.backlog
     }
 
     /// Bytes in the queue.
     pub fn bytes(&self) -> u64 {
         self.bytes
+    }
+}
+
+impl Admit {
+    /// The class an admitted request of this outcome counts in.
+    pub fn class(self, inline: bool) -> Option<Class> {
+        match self {
+            Admit::Full => None,
+            Admit::Backlogged => Some(Class::Backlog),
+            Admit::Queued if inline => Some(Class::Inline),
+            Admit::Queued => Some(Class::External),
+        }
     }
 }
 
@@ -299,39 +393,143 @@ mod tests {
 
     #[test]
     fn admission_respects_depth_and_backlog() {
+        // Depth 8: two slots reserved for inline work.
         let mut occ = Occupancy::default();
-        assert_eq!(occ.admit(2, 10, false), Admit::Queued);
-        assert_eq!(occ.admit(2, 20, false), Admit::Queued);
-        assert_eq!(occ.admit(2, 30, false), Admit::Full);
-        assert_eq!(occ.admit(2, 30, true), Admit::Backlogged);
-        assert_eq!(occ.queued(), 3);
+        for _ in 0..6 {
+            assert_eq!(occ.admit(8, 10, false, false), Admit::Queued);
+        }
+        assert_eq!(occ.admit(8, 10, false, false), Admit::Full);
+        assert_eq!(occ.admit(8, 10, false, true), Admit::Backlogged);
+        assert_eq!(occ.queued(), 7);
+        assert_eq!(occ.bytes(), 70);
+        occ.release(10, Class::External);
+        assert_eq!(occ.queued(), 6);
         assert_eq!(occ.bytes(), 60);
-        occ.release(10);
-        assert_eq!(occ.queued(), 2);
-        assert_eq!(occ.bytes(), 50);
-        assert_eq!(occ.admit(2, 1, false), Admit::Full);
-        occ.release(20);
-        assert_eq!(occ.admit(2, 1, false), Admit::Queued);
+        assert_eq!(occ.admit(8, 1, false, false), Admit::Queued);
+        assert_eq!(occ.admit(8, 1, false, false), Admit::Full);
+    }
+
+    #[test]
+    fn inline_work_keeps_its_share() {
+        // Crypto API users fill everything they may, backlog included ...
+        let mut occ = Occupancy::default();
+        let depth = 256;
+        let share = depth - inline_reserve(depth);
+        for _ in 0..share {
+            assert_eq!(occ.admit(depth, 1, false, true), Admit::Queued);
+        }
+        for _ in 0..MAX_BACKLOG {
+            assert_eq!(occ.admit(depth, 1, false, true), Admit::Backlogged);
+        }
+        assert_eq!(occ.admit(depth, 1, false, true), Admit::Full);
+        // ... and inline work still gets the reserved slots, no more.
+        for _ in 0..inline_reserve(depth) {
+            assert_eq!(occ.admit(depth, 1, true, false), Admit::Queued);
+        }
+        assert_eq!(occ.admit(depth, 1, true, false), Admit::Full);
+        assert!(occ.queued() <= RING_SLOTS);
+    }
+
+    #[test]
+    fn inline_work_may_use_the_whole_depth() {
+        let mut occ = Occupancy::default();
+        for _ in 0..4 {
+            assert_eq!(occ.admit(4, 1, true, false), Admit::Queued);
+        }
+        assert_eq!(occ.admit(4, 1, true, true), Admit::Full);
+        // Nothing left within the depth for crypto API users either.
+        assert_eq!(occ.admit(4, 1, false, false), Admit::Full);
+        assert_eq!(occ.admit(4, 1, false, true), Admit::Backlogged);
+        occ.release(1, Class::Inline);
+        assert_eq!(occ.admit(4, 1, false, false), Admit::Queued);
+    }
+
+    #[test]
+    fn reserve_is_a_quarter_and_never_zero() {
+        assert_eq!(inline_reserve(1), 1);
+        assert_eq!(inline_reserve(4), 1);
+        assert_eq!(inline_reserve(8), 2);
+        assert_eq!(inline_reserve(256), 64);
+        assert_eq!(inline_reserve(u32::MAX), MAX_DEPTH / 4);
+        // Depth 1: crypto API requests only through the backlog.
+        let mut occ = Occupancy::default();
+        assert_eq!(occ.admit(1, 1, false, false), Admit::Full);
+        assert_eq!(occ.admit(1, 1, false, true), Admit::Backlogged);
+        assert_eq!(occ.admit(1, 1, true, false), Admit::Queued);
+    }
+
+    #[test]
+    fn admit_names_the_class_to_release() {
+        assert_eq!(Admit::Queued.class(true), Some(Class::Inline));
+        assert_eq!(Admit::Queued.class(false), Some(Class::External));
+        assert_eq!(Admit::Backlogged.class(false), Some(Class::Backlog));
+        assert_eq!(Admit::Full.class(true), None);
     }
 
     #[test]
     fn backlog_is_bounded() {
         let mut occ = Occupancy::default();
-        for _ in 0..MAX_DEPTH {
-            assert_eq!(occ.admit(u32::MAX, 1, true), Admit::Queued);
+        let share = MAX_DEPTH - inline_reserve(MAX_DEPTH);
+        for _ in 0..share {
+            assert_eq!(occ.admit(u32::MAX, 1, false, true), Admit::Queued);
         }
         for _ in 0..MAX_BACKLOG {
-            assert_eq!(occ.admit(u32::MAX, 1, true), Admit::Backlogged);
+            assert_eq!(occ.admit(u32::MAX, 1, false, true), Admit::Backlogged);
         }
-        assert_eq!(occ.admit(u32::MAX, 1, true), Admit::Full);
+        assert_eq!(occ.admit(u32::MAX, 1, false, true), Admit::Full);
+        for _ in 0..inline_reserve(MAX_DEPTH) {
+            assert_eq!(occ.admit(u32::MAX, 1, true, false), Admit::Queued);
+        }
         assert_eq!(occ.queued(), RING_SLOTS);
     }
 
     #[test]
     fn release_never_underflows() {
         let mut occ = Occupancy::default();
-        occ.release(5);
+        occ.release(5, Class::Inline);
+        occ.release(5, Class::External);
+        occ.release(5, Class::Backlog);
         assert_eq!(occ, Occupancy::default());
+    }
+
+    #[test]
+    fn rate_settings_are_bounded() {
+        assert!(rate_is_valid(0));
+        assert!(!rate_is_valid(1));
+        assert!(!rate_is_valid(MIN_RATE - 1));
+        assert!(rate_is_valid(MIN_RATE));
+        assert!(rate_is_valid(DEFAULT_RATE));
+        assert!(rate_is_valid(MAX_RATE));
+        assert!(!rate_is_valid(MAX_RATE + 1));
+        assert!(!rate_is_valid(u64::MAX));
+        assert!(!depth_is_valid(0));
+        assert!(depth_is_valid(1));
+        assert!(depth_is_valid(DEFAULT_DEPTH));
+        assert!(depth_is_valid(MAX_DEPTH));
+        assert!(!depth_is_valid(MAX_DEPTH + 1));
+    }
+
+    #[test]
+    fn rate_sleeps_are_sliced() {
+        // Due now or within SLEEP_AHEAD_NS: no sleep.
+        assert_eq!(rate_sleep_us(1_000, 1_000), None);
+        assert_eq!(rate_sleep_us(1_000, 900), None);
+        assert_eq!(rate_sleep_us(0, SLEEP_AHEAD_NS), None);
+        // Short waits in one piece.
+        assert_eq!(rate_sleep_us(0, 500_000), Some(500));
+        // The longest request at the lowest rate: slices, never more.
+        let cost = RateClock::cost_ns(MIN_RATE, 65_536);
+        assert_eq!(rate_sleep_us(0, cost), Some(SLEEP_SLICE_US));
+        assert_eq!(rate_sleep_us(0, u64::MAX), Some(SLEEP_SLICE_US));
+        // Sleeping slice after slice reaches the deadline in bounded steps.
+        let (mut now, done_at, mut slices) = (0u64, 1_450_000_000u64, 0);
+        while let Some(us) = rate_sleep_us(now, done_at) {
+            assert!(us <= SLEEP_SLICE_US);
+            now += us * 1000;
+            slices += 1;
+        }
+        assert!(done_at <= now + SLEEP_AHEAD_NS);
+        assert_eq!(slices, 145);
     }
 
     #[test]

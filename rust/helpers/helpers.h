@@ -33,6 +33,7 @@ int hbond_helper_vlan_vids_add_by_dev(struct net_device *dev, const struct net_d
 void hbond_helper_vlan_vids_del_by_dev(struct net_device *dev, const struct net_device *by_dev);
 const u8 *hbond_helper_sockaddr_data(const void *addr);
 void hbond_helper_init_list_head(struct list_head *head);
+void hbond_helper_clear_tx_skb_sharing(struct net_device *dev);
 bool hbond_helper_dev_releases_dst(const struct net_device *dev);
 void hbond_helper_set_releases_dst(struct net_device *dev, bool release);
 void hbond_helper_netif_tx_start_all_queues(struct net_device *dev);

@@ -195,6 +195,14 @@ impl Device {
         unsafe { bindings::hbond_helper_set_master_flags(self.as_raw()) }
     }
 
+    /// Clears `IFF_TX_SKB_SHARING` (which `ether_setup` sets): the driver
+    /// keeps or passes on each skb it transmits, so a sender such as pktgen
+    /// may not transmit the same skb again. Used in setup.
+    pub fn setup_no_tx_skb_sharing(&self) {
+        // SAFETY: Called during setup, before anyone else sees the device.
+        unsafe { bindings::hbond_helper_clear_tx_skb_sharing(self.as_raw()) }
+    }
+
     /// The hardware (MAC) address.
     pub fn mac(&self) -> MacAddr {
         let mut addr = [0u8; 6];

@@ -23,6 +23,17 @@ pub struct XmitOffload<'a> {
     pub seq_hi: u32,
 }
 
+/// The outcome of a device's inline decryption of a received packet
+/// (`xo->status`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RxCryptoStatus {
+    /// Authenticated and decrypted (`CRYPTO_SUCCESS`).
+    Success,
+    /// The ESP integrity check failed (`CRYPTO_TRANSPORT_ESP_AUTH_FAILED`;
+    /// xfrm handles it alike in tunnel mode).
+    EspAuthFailed,
+}
+
 impl SkBuff {
     /// The transmit offload request carried by the packet, if any.
     pub fn xmit_offload(&self) -> Option<XmitOffload<'_>> {
@@ -49,11 +60,15 @@ impl SkBuff {
         }
     }
 
-    /// Reports that the device decrypted and authenticated this received
-    /// packet with `state` (the ESP header, trailer and tag stay for the
-    /// stack to strip): adds `state` to the security path, marked
-    /// `CRYPTO_DONE` / `CRYPTO_SUCCESS`, as inline-crypto NICs do.
-    pub fn set_rx_crypto_done(&mut self, state: StateRef) -> Result {
+    /// Reports what the device's inline crypto did with this received ESP
+    /// packet of `state`, as inline-crypto NICs do: adds `state` to the
+    /// security path, marked `CRYPTO_DONE` with `status`. On
+    /// [`RxCryptoStatus::Success`] the payload is decrypted (the ESP header,
+    /// trailer and tag stay for the stack to strip); on
+    /// [`RxCryptoStatus::EspAuthFailed`] it is as received, and `xfrm_input`
+    /// drops the packet, counting it as its own ESP does
+    /// (`XfrmInStateProtoError`, the SA's integrity failures, audit).
+    pub fn set_rx_crypto_done(&mut self, state: StateRef, status: RxCryptoStatus) -> Result {
         let skb = self.as_raw();
         // SAFETY: The skb is ours; `secpath_set` returns its (possibly new)
         // secpath or null. The reference on the state passes to the secpath,
@@ -76,7 +91,10 @@ impl SkBuff {
                 return Err(errno::enobufs());
             }
             (*xo).flags = bindings::CRYPTO_DONE;
-            (*xo).status = bindings::CRYPTO_SUCCESS;
+            (*xo).status = match status {
+                RxCryptoStatus::Success => bindings::CRYPTO_SUCCESS,
+                RxCryptoStatus::EspAuthFailed => bindings::CRYPTO_TRANSPORT_ESP_AUTH_FAILED,
+            };
         }
         Ok(())
     }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # ipsecsim control plane and failure handling: unsupported SAs stay in
 # software with a clear message, the offload can be switched off and on,
-# authentication failures are dropped and counted.
+# authentication failures are reported to the stack as an inline NIC
+# reports them (xfrm drops and counts them, as for software ESP).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/ipsecsim-lib.sh"
 trap sim_cleanup EXIT
@@ -16,13 +17,13 @@ refused() {
 	echo "$out"
 	! sim_offloaded $A "$spi" && [ "$(stat sim0 $A ipsec_sa_refused)" = $((before + 1)) ]
 }
-ok "64-bit ICV stays in software" refused 0x2001 aead 'rfc4106(gcm(aes))' $KEY128 64
-ok "cbc/hmac stays in software" refused 0x2002 enc 'cbc(aes)' 0x0123456789abcdef0123456789abcdef auth 'hmac(sha256)' 0x0123456789abcdef0123456789abcdef
-ok "192-bit key stays in software" refused 0x2003 aead 'rfc4106(gcm(aes))' 0x0123456789abcdef0123456789abcdef0123456789abcdef01020304 128
-ok "UDP encapsulation stays in software" refused 0x2004 encap espinudp 4500 4500 0.0.0.0 aead 'rfc4106(gcm(aes))' $KEY128 128
+ok "64-bit ICV stays in software" refused 0x2001 aead 'rfc4106(gcm(aes))' $(sim_key $KEY128) 64
+ok "cbc/hmac stays in software" refused 0x2002 enc 'cbc(aes)' 0x0123456789abcdef0123456789abcdef auth 'hmac(sha256)' 0xfedcba9876543210fedcba9876543210
+ok "192-bit key stays in software" refused 0x2003 aead 'rfc4106(gcm(aes))' $(sim_key 0x0123456789abcdef0123456789abcdef0123456789abcdef01020304) 128
+ok "UDP encapsulation stays in software" refused 0x2004 encap espinudp 4500 4500 0.0.0.0 aead 'rfc4106(gcm(aes))' $(sim_key $KEY128) 128
 # The SA is added (in software); ip prints the device's reason as a warning.
-ok "the refusal is explained" bash -c "ip -n $A xfrm state add src 192.0.2.1 dst 192.0.2.2 proto esp spi 0x2005 mode transport aead 'rfc4106(gcm(aes))' $KEY128 96 offload dev sim0 dir out 2>&1 | grep 'ipsecsim: only a 128-bit ICV'"
-ok "supported SA is offloaded" bash -c "ip -n $A xfrm state add src 192.0.2.1 dst 192.0.2.2 proto esp spi 0x2007 mode transport aead 'rfc4106(gcm(aes))' $KEY128 128 offload dev sim0 dir out && $(declare -f sim_offloaded); sim_offloaded $A 0x2007"
+ok "the refusal is explained" bash -c "ip -n $A xfrm state add src 192.0.2.1 dst 192.0.2.2 proto esp spi 0x2005 mode transport aead 'rfc4106(gcm(aes))' $(sim_key $KEY128) 96 offload dev sim0 dir out 2>&1 | grep 'ipsecsim: only a 128-bit ICV'"
+ok "supported SA is offloaded" bash -c "ip -n $A xfrm state add src 192.0.2.1 dst 192.0.2.2 proto esp spi 0x2007 mode transport aead 'rfc4106(gcm(aes))' $(sim_key $KEY128) 128 offload dev sim0 dir out && $(declare -f sim_offloaded); sim_offloaded $A 0x2007"
 ok "SA count" test "$(stat sim0 $A ipsec_sa_added)" -ge 1
 
 ok "traffic SAs" sim_sas 4 transport $KEY128 no no
@@ -36,13 +37,22 @@ ok "switch esp-hw-offload on" ip netns exec $A ethtool -K sim0 esp-hw-offload on
 ok "ping with offload on again" sim_ping $A 192.0.2.2 3
 ok "inline work resumed" test "$(stat sim0 $A ipsec_tx_packets)" -gt "$tx0"
 
-# B encrypts towards A with a wrong key: A must drop and count.
+# B encrypts towards A with a wrong key: sim0's engine finds the tag wrong
+# and passes the packet up marked as failed (CRYPTO_TRANSPORT_ESP_AUTH_FAILED),
+# so xfrm drops it and counts it as its own ESP does.
 ip -n $B xfrm state del src 192.0.2.2 dst 192.0.2.1 proto esp spi 0x1002
 ip -n $B xfrm state add src 192.0.2.2 dst 192.0.2.1 proto esp spi 0x1002 reqid 2 mode transport \
-	aead 'rfc4106(gcm(aes))' 0xfedcba9876543210fedcba9876543210aabbccdd 128
-fail0=$(stat sim0 $A ipsec_rx_auth_failed)
+	aead 'rfc4106(gcm(aes))' "$(sim_key $KEY128)" 128
+# xfrm_stat NAME: a counter of namespace A's /proc/net/xfrm_stat.
+xfrm_stat() { ip netns exec $A awk -v n="$1" '$1 == n { print $2 }' /proc/net/xfrm_stat; }
+# sa_failed: the SA's integrity failures (ip -s xfrm state: "failed N").
+sa_failed() { ip -n $A -s xfrm state get src 192.0.2.2 dst 192.0.2.1 proto esp spi 0x1002 | sed -n 's/.* failed \([0-9]*\).*/\1/p'; }
+fail0=$(stat sim0 $A ipsec_rx_auth_failed) proto0=$(xfrm_stat XfrmInStateProtoError) safail0=$(sa_failed)
 ok "ping with a wrong key fails" bash -c "! ip netns exec $B ping -q -c 3 -i 0.2 -W 1 192.0.2.1"
-ok "authentication failures counted" test "$(stat sim0 $A ipsec_rx_auth_failed)" -ge $((fail0 + 3))
+ok "authentication failures counted by sim0" test "$(stat sim0 $A ipsec_rx_auth_failed)" -ge $((fail0 + 3))
+ok "xfrm counted them: XfrmInStateProtoError $proto0 -> $(xfrm_stat XfrmInStateProtoError)" test "$(xfrm_stat XfrmInStateProtoError)" -ge $((proto0 + 3))
+ok "the SA counted integrity failures: $safail0 -> $(sa_failed)" test "$(sa_failed)" -ge $((safail0 + 3))
+ok "no receive errors beyond them" test "$(stat sim0 $A ipsec_rx_errors)" = 0
 ok "restore the right key" sim_sas 4 transport $KEY128 no no
 ok "traffic recovers" sim_ping $B 192.0.2.1 3
 

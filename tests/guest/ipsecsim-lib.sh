@@ -11,8 +11,18 @@ A=${A:-isa} B=${B:-isb}
 # `ip link add ... type ipsecsim peer ...` needs the project's plugin.
 IP_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/tools/iproute2
 export IP_LIB_DIR
+# Example keys (128/256-bit AES plus the 32-bit salt). They tell sim_sas the
+# key size only: every SA gets a fresh random key (sim_key), since GCM must
+# never see one key with one IV twice and each new SA restarts its sequence
+# numbers (the IVs) at 1.
 KEY128=0x0123456789abcdef0123456789abcdef01020304
 KEY256=0x0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef01020304
+
+# sim_key LIKE: a fresh random key of the size of key LIKE ($KEY128, $KEY256).
+sim_key() {
+	local bytes=$(((${#1} - 2) / 2))
+	echo "0x$(head -c "$bytes" /dev/urandom | od -An -v -tx1 | tr -d ' \n')"
+}
 
 sim_cleanup() { ip netns del $A 2>/dev/null; ip netns del $B 2>/dev/null; true; }
 
@@ -41,27 +51,32 @@ sim_setup() {
 # stat DEV NS NAME: one counter of ethtool -S.
 stat() { ip netns exec "$2" ethtool -S "$1" | awk -v n="$3:" '$1 == n { print $2 }'; }
 
-# sim_sas FAMILY MODE KEY ESN OFFLOAD_B: replaces all SAs and policies.
-# FAMILY 4|6, MODE transport|tunnel, ESN yes|no, OFFLOAD_B yes|no (sim0's
-# SAs are always offloaded; sim1's only with OFFLOAD_B=yes).
+# sim_sas FAMILY MODE KEY ESN OFFLOAD_B [OFFLOAD_A_OUT]: replaces all SAs and
+# policies. FAMILY 4|6, MODE transport|tunnel, KEY a key of the size to use
+# (each SA gets its own fresh key of that size), ESN yes|no, OFFLOAD_B yes|no
+# (sim0's inbound SA is always offloaded, its outbound one unless
+# OFFLOAD_A_OUT=no; sim1's only with OFFLOAD_B=yes).
 sim_sas() {
-	local fam=$1 mode=$2 key=$3 esn=$4 offb=$5 o1 o2 i1 i2 extra=""
+	local fam=$1 mode=$2 key=$3 esn=$4 offb=$5 offa=${6:-yes} o1 o2 i1 i2 extra=""
+	local kab kba
+	kab=$(sim_key "$key") kba=$(sim_key "$key")
 	if [ "$fam" = 4 ]; then o1=192.0.2.1 o2=192.0.2.2; else o1=2001:db8::1 o2=2001:db8::2; fi
 	[ "$esn" = yes ] && extra="flag esn replay-window 128"
 	sim_addrs "$fam" "$mode"
 	local i1=$SIM_I1 i2=$SIM_I2
 	for ns in $A $B; do ip -n $ns xfrm state flush; ip -n $ns xfrm policy flush; done
 	local offa_out="offload dev sim0 dir out" offa_in="offload dev sim0 dir in" offb_out="" offb_in=""
+	[ "$offa" = yes ] || offa_out=""
 	if [ "$offb" = yes ]; then offb_out="offload dev sim1 dir out" offb_in="offload dev sim1 dir in"; fi
-	# A -> B uses SPI 0x1001, B -> A 0x1002.
+	# A -> B uses SPI 0x1001 and key kab, B -> A 0x1002 and kba.
 	ip -n $A xfrm state add src $o1 dst $o2 proto esp spi 0x1001 reqid 1 mode $mode $extra \
-		aead 'rfc4106(gcm(aes))' $key 128 $offa_out || return 1
+		aead 'rfc4106(gcm(aes))' "$kab" 128 $offa_out || return 1
 	ip -n $A xfrm state add src $o2 dst $o1 proto esp spi 0x1002 reqid 2 mode $mode $extra \
-		aead 'rfc4106(gcm(aes))' $key 128 $offa_in || return 1
+		aead 'rfc4106(gcm(aes))' "$kba" 128 $offa_in || return 1
 	ip -n $B xfrm state add src $o1 dst $o2 proto esp spi 0x1001 reqid 1 mode $mode $extra \
-		aead 'rfc4106(gcm(aes))' $key 128 $offb_in || return 1
+		aead 'rfc4106(gcm(aes))' "$kab" 128 $offb_in || return 1
 	ip -n $B xfrm state add src $o2 dst $o1 proto esp spi 0x1002 reqid 2 mode $mode $extra \
-		aead 'rfc4106(gcm(aes))' $key 128 $offb_out || return 1
+		aead 'rfc4106(gcm(aes))' "$kba" 128 $offb_out || return 1
 	ip -n $A xfrm policy add src $i1 dst $i2 dir out tmpl src $o1 dst $o2 proto esp reqid 1 mode $mode || return 1
 	ip -n $A xfrm policy add src $i2 dst $i1 dir in tmpl src $o2 dst $o1 proto esp reqid 2 mode $mode || return 1
 	ip -n $B xfrm policy add src $i2 dst $i1 dir out tmpl src $o2 dst $o1 proto esp reqid 2 mode $mode || return 1
@@ -108,22 +123,41 @@ sim_tcp() {
 	return $rc
 }
 
-# sim_capture NS DEV FILE COUNT: starts tcpdump writing COUNT packets that
-# DEV transmits.
+# sim_capture NS DEV FILE: starts tcpdump writing what DEV receives (-Q in:
+# on the receiver, i.e. what crossed the link) until sim_capture_stop.
 sim_capture() {
-	ip netns exec "$1" timeout 30 tcpdump -q -n -Q out -i "$2" -c "$4" -w "$3" 2>/dev/null &
+	ip netns exec "$1" timeout 60 tcpdump -U -n -Q in -i "$2" -w "$3" 2>"$3.log" &
 	SIM_CAPTURE_PID=$!
-	sleep 1
+	wait_for 10 "grep -q 'listening on' '$3.log'"
 }
 
-# sim_only_esp FILE I1 I2: the capture has ESP and no packet between the
-# protected addresses I1 and I2 in clear (IPv6 neighbour discovery aside,
-# which IPsec policies do not cover).
+sim_capture_stop() {
+	sleep 0.3
+	kill -INT "$SIM_CAPTURE_PID" 2>/dev/null
+	wait "$SIM_CAPTURE_PID" 2>/dev/null
+	true
+}
+
+# sim_ping_pattern FROM_NS TO_ADDR COUNT: pings whose payload repeats
+# SIM_PATTERN (hex), so a capture can tell plaintext from ciphertext.
+# ("ipsecsim-plaintx")
+SIM_PATTERN=697073656373696d2d706c61696e7478
+sim_ping_pattern() { ip netns exec "$1" ping -q -c "$3" -i 0.2 -W 2 -s 120 -p "$SIM_PATTERN" "$2"; }
+
+# sim_only_esp FILE I1 I2 MODE: a capture taken on the receiving device has
+# ESP, none of it carrying the pings' payload in clear, and no packet between
+# the protected addresses I1 and I2 outside ESP (IPv6 neighbour discovery
+# aside, which IPsec policies do not cover). In tunnel mode the receiver
+# re-injects each decapsulated packet on the device, where the capture sees
+# it: at most one per ESP packet.
 sim_only_esp() {
-	local esp clear
-	esp=$(tcpdump -r "$1" -n 'esp' 2>/dev/null | wc -l)
-	clear=$(tcpdump -r "$1" -n "(ip or ip6) and host $2 and host $3 and not esp and not (icmp6 and ip6[40] >= 133 and ip6[40] <= 137)" 2>/dev/null)
-	echo "esp=$esp clear:"
-	echo "$clear"
-	[ "$esp" -gt 0 ] && [ -z "$clear" ]
+	local file=$1 i1=$2 i2=$3 mode=$4 esp clear leaked
+	esp=$(tcpdump -r "$file" -n 'esp' 2>/dev/null | wc -l)
+	clear=$(tcpdump -r "$file" -n "(ip or ip6) and host $i1 and host $i2 and not esp and not (icmp6 and ip6[40] >= 133 and ip6[40] <= 137)" 2>/dev/null | wc -l)
+	tcpdump -r "$file" -w "$file.esp" 'esp' 2>/dev/null || return 1
+	leaked=$(od -An -v -tx1 "$file.esp" | tr -d ' \n' | grep -o "$SIM_PATTERN" | wc -l)
+	rm -f "$file.esp"
+	echo "esp=$esp clear=$clear plaintext payloads inside ESP=$leaked"
+	[ "$esp" -gt 0 ] && [ "$leaked" = 0 ] || return 1
+	if [ "$mode" = tunnel ]; then [ "$clear" -le "$esp" ]; else [ "$clear" = 0 ]; fi
 }

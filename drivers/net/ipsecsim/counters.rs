@@ -13,8 +13,13 @@ pub(crate) struct IpsecCounters {
     pub(crate) tx_encrypted: Counter,
     /// Packets decrypted and authenticated on receive.
     pub(crate) rx_decrypted: Counter,
-    /// Received packets whose tag did not verify: dropped.
+    /// Received packets whose tag did not verify: passed to the stack
+    /// marked as failed, which drops and counts them.
     pub(crate) rx_auth_failed: AtomicU64,
+    /// Received packets for an offloaded SA that the engine could not take
+    /// (queue full, engine gone): passed up as received, for the stack to
+    /// decrypt in software.
+    pub(crate) rx_fallback: AtomicU64,
     /// Transmit packets dropped because the offload could not be done
     /// (SA gone, malformed layout, no memory): never sent in clear.
     pub(crate) tx_errors: AtomicU64,

@@ -9,8 +9,9 @@
 
 use crate::engine_alg::EngineAlg;
 use crate::ipsecsim_core::engine::{
-    Admit, Faults, Occupancy, RateClock, RingIndex, DEFAULT_DEPTH, DEFAULT_RATE, MAX_DEPTH,
-    RING_SLOTS,
+    depth_is_valid, rate_is_valid, rate_sleep_us, Admit, Class, Faults, Occupancy, RateClock,
+    RingIndex, DEFAULT_DEPTH, DEFAULT_RATE, MAX_DEPTH, MAX_RATE, MIN_RATE, RING_SLOTS,
+    SLEEP_SLICE_US,
 };
 use crate::kernel_ext::{
     crypto::aead_alg::AeadRequest,
@@ -27,22 +28,40 @@ use kernel::{
 };
 
 /// Default rate of new engines in bytes per second (module parameter
-/// `engine_rate`, set by the module's C part at load time).
+/// `engine_rate`, set by the module's C part at load time, after
+/// [`ipsecsim_param_check_rate`]).
 #[no_mangle]
 pub(crate) static ipsecsim_param_engine_rate: AtomicU64 = AtomicU64::new(DEFAULT_RATE);
 
-/// Default queue depth of new engines (module parameter `engine_depth`).
+/// Default queue depth of new engines (module parameter `engine_depth`,
+/// checked by [`ipsecsim_param_check_depth`]).
 #[no_mangle]
 pub(crate) static ipsecsim_param_engine_depth: AtomicU32 = AtomicU32::new(DEFAULT_DEPTH);
 
+/// Checks a value for the `engine_rate` module parameter: 0 or `-EINVAL`
+/// (the module does not load), with the valid range in the kernel log.
+#[no_mangle]
+pub(crate) extern "C" fn ipsecsim_param_check_rate(rate: u64) -> kernel::ffi::c_int {
+    if rate_is_valid(rate) {
+        return 0;
+    }
+    pr_err!("engine_rate must be 0 (unlimited) or {MIN_RATE}..={MAX_RATE} bytes per second\n");
+    EINVAL.to_errno()
+}
+
+/// Checks a value for the `engine_depth` module parameter, as
+/// [`ipsecsim_param_check_rate`].
+#[no_mangle]
+pub(crate) extern "C" fn ipsecsim_param_check_depth(depth: u32) -> kernel::ffi::c_int {
+    if depth_is_valid(depth) {
+        return 0;
+    }
+    pr_err!("engine_depth must be 1..={MAX_DEPTH}\n");
+    EINVAL.to_errno()
+}
+
 /// Requests the worker runs before it yields the CPU by requeueing itself.
 const BATCH: u32 = 64;
-
-/// The engine sleeps when it is ahead of its schedule by more than this.
-const SLEEP_AHEAD_NS: u64 = 200_000;
-
-/// Longest single sleep while stalled, so shutdown is noticed soon.
-const STALL_SLICE_US: u64 = 10_000;
 
 /// Who asked for the work; completed bytes are counted per origin.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -106,10 +125,11 @@ impl Job {
     }
 }
 
-/// A queued job and whether its submitter was told it is backlogged.
+/// A queued job and where it counts in the queue (a backlogged one's
+/// submitter was told so).
 struct Slot {
     job: Job,
-    backlogged: bool,
+    class: Class,
 }
 
 /// What the lock protects.
@@ -236,8 +256,15 @@ impl Engine {
         self.rate.load(Relaxed)
     }
 
-    pub(crate) fn set_rate(&self, rate: u64) {
+    /// Sets the rate: 0 (unlimited) or `MIN_RATE..=MAX_RATE` bytes per
+    /// second; anything else is `-EINVAL` and changes nothing. A request
+    /// already running keeps the schedule it started with.
+    pub(crate) fn set_rate(&self, rate: u64) -> Result {
+        if !rate_is_valid(rate) {
+            return Err(EINVAL);
+        }
         self.rate.store(rate, Relaxed);
+        Ok(())
     }
 
     pub(crate) fn depth(&self) -> u32 {
@@ -246,7 +273,7 @@ impl Engine {
 
     /// Sets the queue depth (1..=MAX_DEPTH); queued requests stay.
     pub(crate) fn set_depth(&self, depth: u32) -> Result {
-        if !(1..=MAX_DEPTH).contains(&depth) {
+        if !depth_is_valid(depth) {
             return Err(EINVAL);
         }
         self.depth.store(depth, Relaxed);
@@ -317,14 +344,14 @@ impl Engine {
             self.stats.rejected.fetch_add(1, Relaxed);
             return Err((Refused::Gone, item));
         }
-        let admit = q.occupancy.admit(depth, bytes, may_backlog);
-        let slot = match admit {
-            Admit::Full => None,
-            _ => q.ring.push(),
-        };
-        let Some(entry) = slot.and_then(|slot| q.slots.get_mut(slot)) else {
-            if admit != Admit::Full {
-                q.occupancy.release(bytes);
+        let inline = origin != Origin::External;
+        let admit = q.occupancy.admit(depth, bytes, inline, may_backlog);
+        let class = admit.class(inline);
+        let slot = class.and_then(|_| q.ring.push());
+        let (Some(class), Some(entry)) = (class, slot.and_then(|slot| q.slots.get_mut(slot)))
+        else {
+            if let Some(class) = class {
+                q.occupancy.release(bytes, class);
             }
             drop(q);
             self.stats.rejected.fetch_add(1, Relaxed);
@@ -332,7 +359,7 @@ impl Engine {
         };
         *entry = Some(Slot {
             job: wrap(item),
-            backlogged: admit == Admit::Backlogged,
+            class,
         });
         let start = !q.running;
         q.running = true;
@@ -369,7 +396,7 @@ impl Engine {
                 }
             };
             if let Some(slot) = inline {
-                self.retire(slot.job, Err(ENODEV));
+                self.retire(slot, Err(ENODEV));
             }
         }
     }
@@ -384,7 +411,7 @@ impl Engine {
                 q.pop()
             };
             let Some(slot) = slot else { break };
-            self.retire(slot.job, Err(ENODEV));
+            self.retire(slot, Err(ENODEV));
         }
         self.work.cancel_sync();
         // A worker that was running saw `shut_down` or an empty queue; a
@@ -394,7 +421,8 @@ impl Engine {
     }
 
     /// Counts and finishes a job that left the queue.
-    fn retire(&self, job: Job, result: Result) {
+    fn retire(&self, slot: Slot, result: Result) {
+        let Slot { job, class } = slot;
         let origin = job.origin() as usize;
         let bytes = job.bytes();
         match result {
@@ -407,14 +435,30 @@ impl Engine {
             }
         }
         job.finish(result);
-        self.queue.lock().occupancy.release(bytes);
+        self.queue.lock().occupancy.release(bytes, class);
+    }
+
+    /// Sleeps until `done_at` (the engine's schedule for the request it
+    /// holds) in slices, so that a shutdown, or for `inline` work the
+    /// device going away, is noticed within one slice: then `-ENODEV`.
+    fn wait_until(&self, done_at: u64, inline: bool) -> Result {
+        while let Some(us) = rate_sleep_us(now_ns(), done_at) {
+            {
+                let q = self.queue.lock();
+                if q.shut_down || (inline && q.inline_closed) {
+                    return Err(ENODEV);
+                }
+            }
+            sleep_us(us);
+        }
+        Ok(())
     }
 
     /// Runs the queue until it is empty, stalled work aside.
     fn drain(&self) {
         for _ in 0..BATCH {
             let now = now_ns();
-            let (slot, fail, rate) = {
+            let (mut slot, fail, rate) = {
                 let mut q = self.queue.lock();
                 if q.shut_down {
                     q.running = false;
@@ -422,7 +466,7 @@ impl Engine {
                 }
                 if let Some(wait) = q.faults.stalled_for(now) {
                     drop(q);
-                    sleep_us((wait / 1000).clamp(1, STALL_SLICE_US));
+                    sleep_us((wait / 1000).clamp(1, SLEEP_SLICE_US));
                     continue;
                 }
                 let Some(slot) = q.pop() else {
@@ -431,18 +475,14 @@ impl Engine {
                 };
                 if q.inline_closed && slot.job.is_inline() {
                     drop(q);
-                    self.retire(slot.job, Err(ENODEV));
+                    self.retire(slot, Err(ENODEV));
                     continue;
                 }
                 let fail = q.faults.next_fails();
                 (slot, fail, self.rate())
             };
-            let Slot {
-                mut job,
-                backlogged,
-            } = slot;
-            if backlogged {
-                if let Job::External(req) = &job {
+            if slot.class == Class::Backlog {
+                if let Job::External(req) = &slot.job {
                     req.notify_started();
                 }
             }
@@ -450,14 +490,11 @@ impl Engine {
                 self.stats.injected.fetch_add(1, Relaxed);
                 Err(EIO)
             } else {
-                job.run()
+                slot.job.run()
             };
-            let done_at = self.queue.lock().clock.charge(now, rate, job.bytes());
-            let now = now_ns();
-            if done_at > now + SLEEP_AHEAD_NS {
-                sleep_us((done_at - now) / 1000);
-            }
-            self.retire(job, result);
+            let done_at = self.queue.lock().clock.charge(now, rate, slot.job.bytes());
+            let result = self.wait_until(done_at, slot.job.is_inline()).and(result);
+            self.retire(slot, result);
         }
         // Long queue: let others run, then continue.
         self.work.schedule_unbound(0);

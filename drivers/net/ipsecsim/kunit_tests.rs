@@ -5,7 +5,7 @@
 use crate::counters::Counter;
 use crate::engine::Engine;
 use crate::ipsecsim_core::engine::{
-    Admit, Faults, Occupancy, RateClock, RingIndex, CATCH_UP_NS, MAX_DEPTH,
+    Admit, Class, Faults, Occupancy, RateClock, RingIndex, CATCH_UP_NS, MAX_DEPTH,
 };
 use crate::ipsecsim_core::esp;
 use crate::kernel_ext::{
@@ -199,12 +199,12 @@ fn engine_rate_spaces_requests(test: &Test) {
 
 fn engine_admission_depth_and_backlog(test: &Test) {
     let mut occ = Occupancy::default();
-    kunit_expect_eq!(test, occ.admit(1, 10, false), Admit::Queued);
-    kunit_expect_eq!(test, occ.admit(1, 10, false), Admit::Full);
-    kunit_expect_eq!(test, occ.admit(1, 10, true), Admit::Backlogged);
+    kunit_expect_eq!(test, occ.admit(1, 10, true, false), Admit::Queued);
+    kunit_expect_eq!(test, occ.admit(1, 10, true, false), Admit::Full);
+    kunit_expect_eq!(test, occ.admit(1, 10, false, true), Admit::Backlogged);
     kunit_expect_eq!(test, (occ.queued(), occ.bytes()), (2, 20));
-    occ.release(10);
-    occ.release(10);
+    occ.release(10, Class::Inline);
+    occ.release(10, Class::Backlog);
     kunit_expect_eq!(test, (occ.queued(), occ.bytes()), (0, 0));
 }
 
@@ -243,6 +243,12 @@ fn engine_settings_are_validated(test: &Test) {
     kunit_expect_eq!(test, engine.depth(), depth);
     kunit_expect!(test, engine.set_depth(MAX_DEPTH).is_ok());
     kunit_expect_eq!(test, engine.depth(), MAX_DEPTH);
+    let rate = engine.rate();
+    kunit_expect!(test, engine.set_rate(1).is_err());
+    kunit_expect!(test, engine.set_rate(u64::MAX).is_err());
+    kunit_expect_eq!(test, engine.rate(), rate);
+    kunit_expect!(test, engine.set_rate(0).is_ok());
+    kunit_expect_eq!(test, engine.rate(), 0);
     kunit_expect!(test, engine.fail_percent(101).is_err());
     kunit_expect_eq!(test, engine.faults().fail_percent, 0);
     engine.stall(60_000);

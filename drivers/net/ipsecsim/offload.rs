@@ -12,6 +12,7 @@ use crate::kernel_ext::{
     net::{features::Features, link::LinkDevice, Device, ExtAck, SkBuff},
     xfrm::{
         dev_ops::{Adapter, OffloadCandidate, XfrmDevOps},
+        offload::RxCryptoStatus,
         state::{Family, OffloadDir, State, StateRef},
     },
 };
@@ -180,6 +181,11 @@ impl RxJob {
         self.skb.len()
     }
 
+    /// The packet, as received.
+    fn into_skb(self) -> SkBuff {
+        self.skb
+    }
+
     /// Authenticates and decrypts in place.
     pub(crate) fn run(&mut self) -> Result {
         let rx = self.rx;
@@ -198,7 +204,8 @@ impl RxJob {
         }
     }
 
-    /// Delivers the packet, marked as decrypted, or drops it.
+    /// Delivers the packet marked as decrypted, or as failing
+    /// authentication (the stack drops and counts it), or drops it.
     pub(crate) fn finish(self, result: Result) {
         let Some(dev) = LinkDevice::<Ipsecsim>::try_from_device(&self.dev) else {
             return;
@@ -209,7 +216,10 @@ impl RxJob {
             Ok(()) if self.not_ours => pair::receive_done(dev, skb),
             Ok(()) => {
                 let len = skb.len();
-                if skb.set_rx_crypto_done(self.state).is_err() {
+                if skb
+                    .set_rx_crypto_done(self.state, RxCryptoStatus::Success)
+                    .is_err()
+                {
                     IpsecCounters::bump(&data.ipsec.rx_errors);
                     data.rx.drop_one();
                     return;
@@ -217,12 +227,22 @@ impl RxJob {
                 data.ipsec.rx_decrypted.pass(len);
                 pair::receive_done(dev, skb);
             }
-            Err(_) => {
-                if self.auth_failed {
-                    IpsecCounters::bump(&data.ipsec.rx_auth_failed);
-                } else {
-                    IpsecCounters::bump(&data.ipsec.rx_errors);
+            Err(_) if self.auth_failed => {
+                // As an inline NIC reports it: xfrm_input drops the packet
+                // and counts it (XfrmInStateProtoError, the SA's integrity
+                // failures, audit) as for a software ICV failure.
+                IpsecCounters::bump(&data.ipsec.rx_auth_failed);
+                if skb
+                    .set_rx_crypto_done(self.state, RxCryptoStatus::EspAuthFailed)
+                    .is_err()
+                {
+                    data.rx.drop_one();
+                    return;
                 }
+                pair::receive_done(dev, skb);
+            }
+            Err(_) => {
+                IpsecCounters::bump(&data.ipsec.rx_errors);
                 data.rx.drop_one();
             }
         }
@@ -235,13 +255,12 @@ pub(crate) enum RxVerdict {
     Deliver(SkBuff),
     /// With the engine; it delivers the packet when done.
     Queued,
-    /// Dropped (counted).
-    Drop,
 }
 
 /// Receive on `dev` (after `forward_prepare`, data at the IP header): if
 /// the packet is ESP for an inbound SA offloaded to `dev`, hands it to the
-/// engine to authenticate and decrypt.
+/// engine to authenticate and decrypt; if the engine cannot take it, the
+/// packet goes up as it came and the stack decrypts it in software.
 pub(crate) fn receive(dev: &LinkDevice<Ipsecsim>, skb: SkBuff) -> RxVerdict {
     if !dev.features().contains(Features::HW_ESP) {
         return RxVerdict::Deliver(skb);
@@ -280,9 +299,11 @@ pub(crate) fn receive(dev: &LinkDevice<Ipsecsim>, skb: SkBuff) -> RxVerdict {
         .submit(job, bytes, Origin::InlineRx, false, Job::Rx)
     {
         Ok(_) => RxVerdict::Queued,
-        Err(_) => {
-            IpsecCounters::bump(&data.ipsec.rx_errors);
-            RxVerdict::Drop
+        Err((_, job)) => {
+            // As a NIC whose engine cannot take the packet: up as it came,
+            // for the stack to decrypt in software.
+            IpsecCounters::bump(&data.ipsec.rx_fallback);
+            RxVerdict::Deliver(job.into_skb())
         }
     }
 }

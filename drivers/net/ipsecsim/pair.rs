@@ -156,7 +156,6 @@ pub(crate) fn deliver(dev: &LinkDevice<Ipsecsim>, peer: &Device, skb: SkBuff) {
     match offload::receive(peer, skb) {
         RxVerdict::Deliver(skb) => receive_done(peer, skb),
         RxVerdict::Queued => {}
-        RxVerdict::Drop => peer.data().rx.drop_one(),
     }
 }
 
@@ -178,6 +177,8 @@ impl Link for Ipsecsim {
     const DATA_POLICY: &'static [NlaPolicy] = &POLICY;
 
     fn setup(dev: &Device) {
+        // Each transmitted skb goes on to the peer, as in veth.
+        dev.setup_no_tx_skb_sharing();
         dev_ops::install::<SimXfrm>(dev);
         ethtool::install::<SimEthtool>(dev);
         dev.setup_offer_features(Features::HW_ESP);

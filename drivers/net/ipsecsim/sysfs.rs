@@ -135,7 +135,7 @@ impl SysfsGroup for SimSysfs {
         let dev = LinkDevice::<Ipsecsim>::try_from_device(dev).ok_or(ENODEV)?;
         let engine = &dev.data().engine;
         match FILES.get(index).ok_or(EINVAL)?.0 {
-            File::EngineRate => engine.set_rate(parse(input)?),
+            File::EngineRate => engine.set_rate(parse(input)?)?,
             File::EngineDepth => engine.set_depth(parse(input)?)?,
             File::FaultFailNext => engine.fail_next(parse(input)?),
             File::FaultFailPercent => engine.fail_percent(parse(input)?)?,
