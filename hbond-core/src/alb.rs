@@ -238,6 +238,7 @@ mod tests {
     /// A reselect (link or membership change) while every bucket carries a
     /// flow: only the failed slave's buckets move, spread over the others.
     #[test]
+    #[allow(clippy::needless_range_loop)] // indexes several tables
     fn reselect_moves_only_buckets_of_unusable_slaves() {
         let mut t = Buckets::new();
         let mut s = [up(1000), up(1000), up(1000)];
@@ -300,6 +301,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::needless_range_loop)] // indexes several tables
     fn removed_slave_leaves_its_buckets_unassigned() {
         let mut t = Buckets::new();
         t.reselect(&[0; BUCKETS], &[up(1000), up(1000), up(1000)]);
@@ -318,6 +320,7 @@ mod tests {
     /// was busy on a slave still usable, and leaves every bucket on a
     /// usable slave.
     #[test]
+    #[allow(clippy::needless_range_loop)] // indexes several tables
     fn reselect_randomized_stability() {
         let mut seed = 0x9e37_79b9u64;
         let mut next = || {
