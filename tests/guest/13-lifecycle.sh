@@ -50,6 +50,18 @@ if modprobe bonding max_bonds=0 2>/dev/null && ip -n $N link add bd0 type bond m
 else
 	echo "ok $((_tap_n += 1)) - a slave's type change is vetoed # SKIP no bonding or sit in this kernel"
 fi
+# The same with the kernel's team driver (a team takes its first port's type).
+if ip -n $N link add tm0 type team && ip -n $N link add sit2 type sit local 198.51.100.3 remote 198.51.100.4; then
+	ok "a team device is enslaved" ip -n $N link set tm0 master hb0
+	fails_with "its type change is vetoed" "busy|Busy|not permitted" ip -n $N link set sit2 master tm0
+	ok "the team device is still Ethernet" test "$(ip -n $N -j link show tm0 | jq -r '.[0].link_type')" = ether
+	ok "the team device is released" ip -n $N link set tm0 nomaster
+	ip -n $N link del tm0
+	ip -n $N link del sit2
+else
+	echo "not ok $((_tap_n += 1)) - team device and sit port for the type-change test"
+	_tap_failed=1
+fi
 ip -n $N link del hb0
 ip -n $N link del v0
 ip -n $N link del v1
