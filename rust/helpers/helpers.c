@@ -191,6 +191,9 @@ const u8 *hbond_helper_sockaddr_data(const void *addr)
 void hbond_helper_init_list_head(struct list_head *head)
 {
 	INIT_LIST_HEAD(head);
+}
+
+/*
  * The device keeps or passes on each skb it transmits (a pair's peer
  * receives it), so pktgen may not hand it the same skb again (clone_skb).
  */
