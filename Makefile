@@ -23,7 +23,21 @@ KMAKE = $(MAKE) -C $(KDIR) M=$(CURDIR) LLVM=1 RUSTC=$(RUSTC) RUSTDOC=$(RUSTDOC) 
 
 all: modules
 
+# Kbuild's dependency tracking cannot see a switch to another kernel tree:
+# command lines and header paths are relative to the tree, whose files may
+# be older than our objects. Objects and generated bindings built against
+# another tree (or another configuration of it) would then be linked with
+# the wrong struct layouts, so they are cleaned first.
+KBUILD_ID = $(KDIR) $(shell md5sum < $(KDIR)/include/generated/autoconf.h 2>/dev/null)
+define same_kernel
+	@if [ "$$(cat .kbuild-id 2>/dev/null)" != "$(KBUILD_ID)" ]; then \
+		$(KMAKE) clean > /dev/null; rm -f rust/bindings/generated.rs; \
+		echo "$(KBUILD_ID)" > .kbuild-id; \
+	fi
+endef
+
 modules:
+	$(same_kernel)
 	$(KMAKE) modules
 
 # Host tools: the CLI and the iproute2 plugin (tools/iproute2/link_hbond.so,
@@ -34,6 +48,7 @@ tools:
 
 # Build with clippy as the Rust compiler driver (the kernel's CLIPPY=1).
 clippy:
+	$(same_kernel)
 	$(KMAKE) CLIPPY=1 CLIPPY_DRIVER=/usr/bin/clippy-driver modules
 
 setup:
@@ -59,6 +74,6 @@ guest:
 
 clean:
 	-$(KMAKE) clean
-	rm -f rust/bindings/generated.rs
+	rm -f rust/bindings/generated.rs .kbuild-id
 	cargo clean
 	$(MAKE) -C tools/iproute2 clean

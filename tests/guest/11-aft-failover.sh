@@ -13,7 +13,7 @@ ok "slave states in sysfs" test "$(slave_attr s1 state)/$(slave_attr s2 state)" 
 tmp=$(mktemp)
 lost_pings 400 0.01 > "$tmp" &
 pinger=$!
-ip netns exec "$B" timeout 20 tcpdump -n -i p2 -w "$tmp.pcap" arp 2> "$tmp.log" &
+ip netns exec "$B" timeout 20 tcpdump --immediate-mode -U -n -i p2 -w "$tmp.pcap" arp 2> "$tmp.log" &
 dump=$!
 # Start the failover only once the capture runs.
 wait_for 10 "grep -q 'listening on' $tmp.log"

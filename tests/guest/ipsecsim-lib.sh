@@ -125,14 +125,18 @@ sim_tcp() {
 
 # sim_capture NS DEV FILE: starts tcpdump writing what DEV receives (-Q in:
 # on the receiver, i.e. what crossed the link) until sim_capture_stop.
+# --immediate-mode: libpcap's default ring hands packets over a block at a
+# time, after a timeout that follows the link speed; packets of a block not
+# yet handed over when tcpdump is stopped are lost (seen: empty captures in
+# a one-vCPU guest).
 sim_capture() {
-	ip netns exec "$1" timeout 60 tcpdump -U -n -Q in -i "$2" -w "$3" 2>"$3.log" &
+	ip netns exec "$1" timeout 60 tcpdump --immediate-mode -U -n -Q in -i "$2" -w "$3" 2>"$3.log" &
 	SIM_CAPTURE_PID=$!
 	wait_for 10 "grep -q 'listening on' '$3.log'"
 }
 
 sim_capture_stop() {
-	sleep 0.3
+	sleep 0.5
 	kill -INT "$SIM_CAPTURE_PID" 2>/dev/null
 	wait "$SIM_CAPTURE_PID" 2>/dev/null
 	true
