@@ -60,7 +60,9 @@ for name in "${all_scripts[@]}"; do
 done
 run_guest() { # run_guest OUT LOG SCRIPT...
 	local out=$1 log=$2; shift 2
-	scripts/guest.sh --test --out "$out" -- "$HBOND_TOP/scripts/guest-tests.sh" "$out" "$@" > "$log" 2>&1
+	# A generous bound: a guest's half takes about 11 min on an idle
+	# machine and has taken twice that on a busy one; CI allows 90 min.
+	scripts/guest.sh --test --timeout 3000 --out "$out" -- "$HBOND_TOP/scripts/guest-tests.sh" "$out" "$@" > "$log" 2>&1
 	echo $? > "$out.rc"
 }
 guest_result() { # guest_result OUT LABEL [--scripts-only]
