@@ -1,12 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! A device's IPsec offload callbacks (`struct xfrmdev_ops`, 6.12 signatures:
-//! no device argument, the device is `x->xso.dev`).
+//! no device argument).
 //!
 //! A driver implements [`XfrmDevOps`] and calls [`install`] while setting up
 //! its devices. The per-SA state the driver returns from `add` is kept in
 //! `x->xso.offload_handle` and reached from the data path with
 //! [`Adapter::with_sa`].
+//!
+//! The device an SA runs on is `x->xso.real_dev`, not `x->xso.dev`: under a
+//! master (bonding, hbond) `xso.dev` is the master, and the master calls its
+//! lower device's callbacks with `real_dev` naming that device, as 6.12's
+//! inline drivers (ixgbe, mlx5, netdevsim) expect. For an SA offloaded to
+//! the device itself the stack sets both to it. This is the 6.12 convention;
+//! 6.16 passes the device as an argument instead, which changes this file
+//! only.
 
 use super::state::State;
 use crate::kernel_ext::{
@@ -62,14 +70,19 @@ pub trait XfrmDevOps: Sized + 'static {
     /// The driver's per-SA state ("the hardware's SA entry").
     type Sa: Send + Sync;
 
-    /// Offloads `state` to `state`'s device (`x->xso.dev`). Errors other
-    /// than `-EOPNOTSUPP` fail the request; `-EOPNOTSUPP` keeps the SA in
-    /// software. Set an extack message either way.
-    fn add(dev: &Device, state: &State, extack: &mut ExtAck) -> Result<Self::Sa>;
+    /// Programs `state` on `dev`, one of the driver's devices. `dev` is
+    /// `None` when a master asks before naming its lower device (6.12's
+    /// bonding sets `real_dev` only after this call returns): the entry
+    /// must then not depend on the device; the data path finds it through
+    /// whichever device the master names. Errors other than `-EOPNOTSUPP`
+    /// fail the request; `-EOPNOTSUPP` keeps the SA in software. Set an
+    /// extack message either way.
+    fn add(dev: Option<&Device>, state: &State, extack: &mut ExtAck) -> Result<Self::Sa>;
 
     /// The SA is being deleted; the data path may still see it until it is
-    /// freed.
-    fn delete(_dev: &Device, _state: &State, _sa: &Self::Sa) {}
+    /// freed. `dev` as for [`XfrmDevOps::add`] (a master that moves SAs
+    /// clears `real_dev` first).
+    fn delete(_dev: Option<&Device>, _state: &State, _sa: &Self::Sa) {}
 
     /// Whether the device can process this packet with `state`.
     fn offload_ok(_pkt: &OffloadCandidate<'_>, _state: &State) -> bool {
@@ -119,9 +132,19 @@ impl<T: XfrmDevOps> Adapter<T> {
 
     /// Whether `dev` uses `T`'s callbacks.
     fn is_ours(dev: &Device) -> bool {
-        // SAFETY: The device is valid; `xfrmdev_ops` is set in setup and
-        // not changed afterwards.
-        let ops = unsafe { (*dev.as_raw()).xfrmdev_ops };
+        // SAFETY: A `Device` is a valid device.
+        unsafe { Self::is_ours_raw(dev.as_raw()) }
+    }
+
+    /// Whether the device `dev` uses `T`'s callbacks.
+    ///
+    /// # Safety
+    ///
+    /// `dev` is a valid device for the duration of the call.
+    unsafe fn is_ours_raw(dev: *mut bindings::net_device) -> bool {
+        // SAFETY: The device is valid (the caller's promise);
+        // `xfrmdev_ops` is set in setup and not changed afterwards.
+        let ops = unsafe { (*dev).xfrmdev_ops };
         // Compare the callback rather than the table (a promoted constant
         // may be duplicated). A duplicated function would only make this
         // say "not ours" (the SA is then left to software); two different
@@ -133,21 +156,54 @@ impl<T: XfrmDevOps> Adapter<T> {
         ours
     }
 
-    /// Runs `f` with the driver state of `state` if `state` is offloaded to
-    /// `dev` and `dev` uses `T`'s callbacks, inside an RCU read-side section
-    /// (the state is freed only after a grace period).
+    /// The driver's device a control callback on `state` is for: see
+    /// [`XfrmDevOps::add`].
+    ///
+    /// # Safety
+    ///
+    /// Only called from a callback of the table, with the state the kernel
+    /// or a master passed; the returned reference is used only during that
+    /// callback (the stack holds `xso.dev`, a master its lower device,
+    /// while it calls).
+    unsafe fn callback_dev<'a>(state: &'a State) -> Option<&'a Device> {
+        let real = state.real_dev_ptr();
+        let dev = state.offload_dev_ptr();
+        for ptr in [real, dev] {
+            // SAFETY: Non-null `real_dev`/`dev` pointers of a state in a
+            // callback name live devices (the caller's promise).
+            if !ptr.is_null() && unsafe { Self::is_ours_raw(ptr) } {
+                // SAFETY: As above; valid for the callback's duration.
+                return Some(unsafe { Device::from_raw(ptr) });
+            }
+        }
+        None
+    }
+
+    /// Runs `f` with the driver state of `state` if `state` is programmed
+    /// on `dev` (see [`State::is_programmed_on`]) and `dev` uses `T`'s
+    /// callbacks, inside an RCU read-side section (the state is freed only
+    /// after a grace period).
     pub fn with_sa<R>(dev: &Device, state: &State, f: impl FnOnce(&T::Sa) -> R) -> Option<R> {
-        if !state.is_offloaded_to(dev) || !Self::is_ours(dev) {
+        if !state.is_programmed_on(dev) || !Self::is_ours(dev) {
             return None;
         }
+        Self::with_handle(state, f)
+    }
+
+    /// Runs `f` with the driver state in `state`'s handle, if set, inside
+    /// an RCU read-side section. Only for states whose handle this driver
+    /// set: the data path checks the device first ([`Adapter::with_sa`]);
+    /// a callback of this table is only called for states the driver
+    /// programmed.
+    fn with_handle<R>(state: &State, f: impl FnOnce(&T::Sa) -> R) -> Option<R> {
         // SAFETY: Nestable, callable from any context.
         unsafe { bindings::hbond_helper_rcu_read_lock() };
         let ptr = Self::handle(state).load(Ordering::Acquire) as *const T::Sa;
         let result = if ptr.is_null() {
             None
         } else {
-            // SAFETY: The handle of a state offloaded to a device using our
-            // callbacks was set by `add_callback` from `KBox::into_raw`;
+            // SAFETY: The handle of a state programmed on a device using
+            // our callbacks was set by `add_callback` from `KBox::into_raw`;
             // `free_callback` clears it and waits for a grace period before
             // dropping it, and we are inside a read-side section.
             Some(f(unsafe { &*ptr }))
@@ -166,16 +222,11 @@ impl<T: XfrmDevOps> Adapter<T> {
         extack: *mut bindings::netlink_ext_ack,
     ) -> kernel::ffi::c_int {
         from_result(|| {
-            // SAFETY: The stack passes a valid state whose `xso.dev` holds a
-            // reference on the device using these callbacks, and the
-            // request's extack.
-            let (state, dev, mut extack) = unsafe {
-                (
-                    State::from_raw(x),
-                    Device::from_raw((*x).xso.dev),
-                    ExtAck::from_raw(extack),
-                )
-            };
+            // SAFETY: The stack (or a master) passes a valid state and the
+            // request's extack (or null).
+            let (state, mut extack) = unsafe { (State::from_raw(x), ExtAck::from_raw(extack)) };
+            // SAFETY: In a callback, with its state; used during it only.
+            let dev = unsafe { Self::callback_dev(state) };
             let sa = KBox::new(T::add(dev, state, &mut extack)?, GFP_KERNEL)?;
             Self::handle(state).store(KBox::into_raw(sa) as usize, Ordering::Release);
             Ok(0)
@@ -187,9 +238,12 @@ impl<T: XfrmDevOps> Adapter<T> {
     /// Only called by the kernel through the callback table, with the
     /// arguments its C prototype documents.
     unsafe extern "C" fn delete_callback(x: *mut bindings::xfrm_state) {
-        // SAFETY: The stack passes a valid state offloaded to our device.
-        let (state, dev) = unsafe { (State::from_raw(x), Device::from_raw((*x).xso.dev)) };
-        Self::with_sa(dev, state, |sa| T::delete(dev, state, sa));
+        // SAFETY: The stack (or a master) passes a valid state we
+        // programmed.
+        let state = unsafe { State::from_raw(x) };
+        // SAFETY: In a callback, with its state; used during it only.
+        let dev = unsafe { Self::callback_dev(state) };
+        Self::with_handle(state, |sa| T::delete(dev, state, sa));
     }
 
     /// # Safety
@@ -233,8 +287,9 @@ impl<T: XfrmDevOps> Adapter<T> {
     /// Only called by the kernel through the callback table, with the
     /// arguments its C prototype documents.
     unsafe extern "C" fn advance_esn_callback(x: *mut bindings::xfrm_state) {
-        // SAFETY: The stack passes a valid state offloaded to our device.
-        let (state, dev) = unsafe { (State::from_raw(x), Device::from_raw((*x).xso.dev)) };
-        Self::with_sa(dev, state, |sa| T::advance_esn(state, sa));
+        // SAFETY: The stack (or a master) passes a valid state we
+        // programmed.
+        let state = unsafe { State::from_raw(x) };
+        Self::with_handle(state, |sa| T::advance_esn(state, sa));
     }
 }

@@ -183,13 +183,34 @@ impl State {
         }
     }
 
-    /// Whether the SA is offloaded to `dev` (`xso.dev`).
+    /// Whether the SA is offloaded to `dev` (`xso.dev`): the device the
+    /// stack sees, which may be a master (bonding, hbond) that hands the
+    /// work to a lower device.
     pub fn is_offloaded_to(&self, dev: &Device) -> bool {
-        let xso_dev =
-            // SAFETY: The state is valid; `xso.dev` is read once, as
-            // READ_ONCE in the C code, since it is cleared when freed.
-            unsafe { core::ptr::read_volatile(&(*self.as_raw()).xso.dev) };
-        core::ptr::eq(xso_dev, dev.as_raw())
+        core::ptr::eq(self.offload_dev_ptr(), dev.as_raw())
+    }
+
+    /// Whether the SA is programmed on `dev`, the device that does its
+    /// crypto: `xso.real_dev` in 6.12. The stack sets it to `xso.dev` for
+    /// an SA offloaded to a device directly; a master sets it to the lower
+    /// device it programmed. (6.16 passes the device to the callbacks and
+    /// leaves `real_dev` to bonding: a port changes this function only.)
+    pub fn is_programmed_on(&self, dev: &Device) -> bool {
+        core::ptr::eq(self.real_dev_ptr(), dev.as_raw())
+    }
+
+    /// `xso.dev`, read once (READ_ONCE in C: it is cleared when the
+    /// offload goes away). Only compared, never dereferenced here.
+    pub(crate) fn offload_dev_ptr(&self) -> *mut bindings::net_device {
+        // SAFETY: The state is valid; a plain pointer read.
+        unsafe { core::ptr::read_volatile(&(*self.as_raw()).xso.dev) }
+    }
+
+    /// `xso.real_dev`, read once (a master changes it on failover). Only
+    /// compared, never dereferenced here.
+    pub(crate) fn real_dev_ptr(&self) -> *mut bindings::net_device {
+        // SAFETY: The state is valid; a plain pointer read.
+        unsafe { core::ptr::read_volatile(&(*self.as_raw()).xso.real_dev) }
     }
 
     /// The replay state of an ESN SA: (highest received sequence number,

@@ -31,19 +31,22 @@ fn counters(dev: &Device) -> Option<&IpsecCounters> {
 impl XfrmDevOps for SimXfrm {
     type Sa = SimSa;
 
-    fn add(dev: &Device, state: &State, extack: &mut ExtAck) -> Result<SimSa> {
+    // The SA entry does not depend on the device: under a master that names
+    // its lower device only after this call (`dev` is `None`), the data path
+    // finds the entry through the device the master names (`real_dev`).
+    fn add(dev: Option<&Device>, state: &State, extack: &mut ExtAck) -> Result<SimSa> {
         let dir = match sa::check(state) {
             Ok(dir) => dir,
             Err(refusal) => {
                 extack.set_msg(refusal.message());
-                if let Some(c) = counters(dev) {
+                if let Some(c) = dev.and_then(counters) {
                     IpsecCounters::bump(&c.sa_refused);
                 }
                 return Err(errno::eopnotsupp());
             }
         };
         let sa = SimSa::new(state, dir)?;
-        if let Some(c) = counters(dev) {
+        if let Some(c) = dev.and_then(counters) {
             IpsecCounters::bump(&c.sa_added);
         }
         Ok(sa)
@@ -281,7 +284,9 @@ pub(crate) fn receive(dev: &LinkDevice<Ipsecsim>, skb: SkBuff) -> RxVerdict {
     ) else {
         return RxVerdict::Deliver(skb);
     };
-    if state.offload_dir() != Some(OffloadDir::In) || !state.is_offloaded_to(dev) {
+    // Programmed on this device: offloaded to it, or to a master that
+    // programmed it here (its active slave).
+    if state.offload_dir() != Some(OffloadDir::In) || !state.is_programmed_on(dev) {
         return RxVerdict::Deliver(skb);
     }
     let data = dev.data();
