@@ -43,7 +43,7 @@ if [ "$modules" = 1 ]; then
 fi
 
 mkdir -p "$out"
-rm -f "$out/rc" "$out/dmesg.txt"
+rm -f "$out/rc" "$out/dmesg.txt" "$out/expected-splats"
 out=$(cd "$out" && pwd)
 
 # The project tree is shared explicitly, writable for the results: a guest
