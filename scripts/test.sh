@@ -13,8 +13,8 @@ record() { # record pass|fail NAME
 	echo "$1 $2" >> "$results"
 	[ "$1" = pass ] || echo "FAILED: $2" >&2
 }
-step() { echo; echo "##### $*"; }
 t0=$(date +%s)
+step() { echo; echo "##### $* (at $(( $(date +%s) - t0 )) s)"; }
 
 step setup
 scripts/setup.sh || { record fail setup; }

@@ -138,15 +138,18 @@ ok "traffic again" sim_ping $A 192.0.2.2 3
 
 # Rate: a request's time follows the configured capacity (the benchmark,
 # tools/bench-engine.sh, measures it precisely).
-ok "rate 1 MB/s" sysw engine_rate 1000000
-about_1mbs() {
+# 250 kB/s: well below what the engine computes in a TCG guest even on a
+# loaded host (about 2.9 MB/s idle, 0.45 MB/s seen with other guests
+# running), so the configured rate, not the CPU, is what is measured.
+ok "rate 250 kB/s" sysw engine_rate 250000
+about_250kbs() {
 	local out rate
 	out=$($AFALG bench "$DRV" 2 16384 4) || return 1
 	echo "$out"
 	rate=${out##* }
-	[ "$rate" -gt 700000 ] && [ "$rate" -lt 1300000 ]
+	[ "$rate" -gt 175000 ] && [ "$rate" -lt 325000 ]
 }
-ok "measured within 30% of 1 MB/s" about_1mbs
+ok "measured within 30% of 250 kB/s" about_250kbs
 ok "unlimited again" sysw engine_rate 0
 
 # Deleting the device while a crypto API user holds a transform: the
