@@ -75,5 +75,6 @@ guest:
 clean:
 	-$(KMAKE) clean
 	rm -f rust/bindings/generated.rs .kbuild-id
+	cd tests/compile-fail && rm -f *.log *.rmeta .*.d Module.symvers modules.order
 	cargo clean
 	$(MAKE) -C tools/iproute2 clean

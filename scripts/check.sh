@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Style checks with the kernel's Rust toolchain: rustfmt, clippy (host crates
-# and modules), and a `// SAFETY:` comment above every unsafe block.
+# and modules), the compile-fail tests of the safe API
+# (scripts/compile-fail.sh), no refcount operation in the transmit path
+# (scripts/check-xmit.sh), and a `// SAFETY:` comment above every unsafe
+# block.
 # With an argument, appends "pass|fail NAME" lines to that file.
 set -uo pipefail
 . "$(dirname "$0")/env.sh"
@@ -34,6 +37,13 @@ else
 	cat out/clippy.txt >&2
 	record fail "clippy and rustc lints (modules)"
 fi
+
+# Code breaking the rules the safe API's types enforce must not compile
+# (after the module build above: the cases need the generated bindings).
+scripts/compile-fail.sh "$results" || status=1
+# No reference count operation per packet in the team's transmit path (in
+# the object code of the module build above).
+scripts/check-xmit.sh "$results" || status=1
 
 # The comment block right above an unsafe block (or the line itself) must
 # contain SAFETY; multi-line comments count as one block.

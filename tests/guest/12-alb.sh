@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # ALB: many flows use every slave, one flow sticks to one slave and stays
 # there when another slave fails, the receive slave fails over and leaves
-# without leaving a duplicate address.
+# without leaving a duplicate address, also when slaves refuse the
+# address swap.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-topology.sh"
-trap 'kill $server 2>/dev/null; topology_cleanup' EXIT
+C=hb-r
+trap 'kill $server 2>/dev/null; topology_cleanup; ip netns del $C 2>/dev/null' EXIT
 
 ok "topology: alb team with three slaves" team_topology alb 3
 ok "mode reads alb" test "$(hbond_opt mode)" = alb
@@ -101,4 +103,69 @@ echo "# addresses: hb0 $(mac_of hb0 "$A"), slaves and $rx: $(echo $all)"
 ok "released slave's address differs from the team's" test "$(mac_of "$rx" "$A")" != "$(mac_of hb0 "$A")"
 ok "no two of the devices share an address" test -z "$(sort <<< "$all" | uniq -d)"
 ok "ping after the release" wait_for 5 "ip netns exec $A ping -c 1 -W 1 192.0.2.2"
+# A refused address swap: ipsecsim slaves can refuse address changes
+# (fault_refuse_mac). When the receive slave leaves and the slave that
+# would receive next refuses the team's address, another slave takes it;
+# when none can, the leaving slave still gives the team's address up.
+# Addresses only, no traffic: team hr0 in netns $C with slaves rN, whose
+# peers qN are there too.
+topology_cleanup
+t_refuse=$SECONDS
+IP_LIB_DIR=$(cd "$(dirname "$0")/../.." && pwd)/tools/iproute2
+export IP_LIB_DIR
+refuse() { ip netns exec $C sh -c "echo $2 > /sys/class/net/$1/ipsecsim/fault_refuse_mac"; }
+rx_is() { test "$(ip netns exec $C cat /sys/class/net/hr0/hbond/active_slave)" = "$1"; }
+# macs: reads the addresses of hr0, r0, r1, r2 into M_hr0, M_r0, M_r1, M_r2
+# (one exec: each is slow under TCG).
+macs() {
+	read -r M_hr0 M_r0 M_r1 M_r2 <<< "$(ip netns exec $C cat /sys/class/net/{hr0,r0,r1,r2}/address | tr '\n' ' ')"
+	echo "# addresses: hr0 $M_hr0, r0 $M_r0, r1 $M_r1, r2 $M_r2"
+}
+unique() { test "$(printf '%s\n' "$@" | sort -u | wc -l)" = $#; }
+refuse_setup() {
+	ip netns add $C || return 1
+	ip -n $C link add hr0 type hbond || return 1
+	ip netns exec $C sh -c 'echo alb > /sys/class/net/hr0/hbond/mode' || return 1
+	# Only r0 needs to refuse: r1 and r2 are (cheaper) veths.
+	ip -n $C link add r0 type ipsecsim peer name q0 || return 1
+	ip -n $C link add r1 type veth peer name q1 || return 1
+	ip -n $C link add r2 type veth peer name q2 || return 1
+	for i in 0 1 2; do
+		ip -n $C link set r$i master hr0 || return 1
+		ip -n $C link set q$i up || return 1
+	done
+	ip -n $C link set hr0 up
+}
+ok "refused swap: alb team hr0 with slaves r0 (ipsecsim), r1, r2" refuse_setup
+refuse q0 1
+fails_with "fault_refuse_mac 1: an address change is refused" "busy" \
+	ip -n $C link set q0 address 02:00:00:00:00:01
+refuse q0 0
+ok "fault_refuse_mac 0: an address change is accepted" ip -n $C link set q0 address 02:00:00:00:00:01
+ok "refused swap: r0 receives" wait_for 5 "test \$(ip netns exec $C cat /sys/class/net/hr0/hbond/active_slave) = r0"
+# The receive role (and the team's address, in a swap) goes to r1.
+ip -n $C link set q0 down
+ok "refused swap: r1 receives after r0's link loss" wait_for 5 "test \$(ip netns exec $C cat /sys/class/net/hr0/hbond/active_slave) = r1"
+macs
+ok "refused swap: r1 has the team's address" test "$M_r1" = "$M_hr0"
+ip -n $C link set q0 up
+ok "refused swap: r0's link is back" wait_for 5 "test \$(ip netns exec $C cat /sys/class/net/r0/hbond_slave/link) = up"
+# r0, first in line to receive next, refuses: r2 must take the address.
+refuse r0 1
+ok "refused swap: r1 (receive slave) released while r0 refuses" ip -n $C link set r1 nomaster
+macs
+ok "refused swap: r1 does not keep the team's address" test "$M_r1" != "$M_hr0"
+ok "refused swap: r2 took the team's address" test "$M_r2" = "$M_hr0"
+ok "refused swap: r2 receives" rx_is r2
+ok "refused swap: r0, r1, r2 have different addresses" unique "$M_r0" "$M_r1" "$M_r2"
+# Now no remaining slave can take it (r0 refuses): r2 leaves all the same.
+ok "refused swap: r2 (receive slave) released while r0 refuses" ip -n $C link set r2 nomaster
+macs
+ok "no slave can take it: r2 does not keep the team's address" test "$M_r2" != "$M_hr0"
+ok "no slave can take it: r0, r1, r2 have different addresses" unique "$M_r0" "$M_r1" "$M_r2"
+ok "no slave can take it: reported in the kernel log" \
+	bash -c "dmesg | grep -q 'hr0: no slave can take the team.s address from r2'"
+refuse r0 0
+ip netns del $C
+echo "# refused-swap checks: $((SECONDS - t_refuse)) s"
 tap_done

@@ -2,7 +2,8 @@
 # ipsecsim control plane and failure handling: unsupported SAs stay in
 # software with a clear message, the offload can be switched off and on,
 # authentication failures are reported to the stack as an inline NIC
-# reports them (xfrm drops and counts them, as for software ESP).
+# reports them (xfrm drops and counts them, as for software ESP). The
+# plaintext detector of test 20 (sim_only_esp) catches plaintext.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/ipsecsim-lib.sh"
 trap sim_cleanup EXIT
@@ -55,5 +56,45 @@ ok "the SA counted integrity failures: $safail0 -> $(sa_failed)" test "$(sa_fail
 ok "no receive errors beyond them" test "$(stat sim0 $A ipsec_rx_errors)" = 0
 ok "restore the right key" sim_sas 4 transport $KEY128 no no
 ok "traffic recovers" sim_ping $B 192.0.2.1 3
+
+# Negative controls of sim_only_esp, which test 20 relies on to show that
+# the device encrypts: it must catch the ping payload in clear inside ESP
+# (ESP with the null cipher, in software, authenticates but does not
+# encrypt) and pings between the protected addresses outside ESP (no SAs).
+null_sas() { # A -> B only: what the capture on sim1 sees
+	local ns auth
+	auth=0x$(head -c 32 /dev/urandom | od -An -v -tx1 | tr -d ' \n')
+	for ns in $A $B; do
+		ip -n $ns xfrm state flush; ip -n $ns xfrm policy flush
+		ip -n $ns xfrm state add src 192.0.2.1 dst 192.0.2.2 proto esp spi 0x3001 reqid 31 \
+			mode transport enc 'ecb(cipher_null)' "" auth 'hmac(sha256)' "$auth" || return 1
+	done
+	ip -n $A xfrm policy add src 192.0.2.1 dst 192.0.2.2 dir out tmpl proto esp reqid 31 mode transport &&
+		ip -n $B xfrm policy add src 192.0.2.1 dst 192.0.2.2 dir in tmpl proto esp reqid 31 mode transport
+}
+# caught FILE REGEX: sim_only_esp rejects the capture, and its counts match
+# REGEX (so that it rejects it for that reason).
+caught() {
+	local out
+	if out=$(sim_only_esp "$1" 192.0.2.1 192.0.2.2 transport); then
+		echo "not caught: $out"
+		return 1
+	fi
+	echo "$out"
+	grep -qE "$2" <<< "$out"
+}
+t_neg=$SECONDS cap=$(mktemp -d)/cap.pcap
+ok "null-cipher ESP SAs (software)" null_sas
+sim_capture $B sim1 "$cap"
+ok "null cipher: ping A -> B" sim_ping_pattern $A 192.0.2.2 3
+sim_capture_stop
+ok "the detector catches the payload in clear inside ESP" caught "$cap" 'esp=[1-9][0-9]* .*inside ESP=[1-9]'
+for ns in $A $B; do ip -n $ns xfrm state flush; ip -n $ns xfrm policy flush; done
+sim_capture $B sim1 "$cap"
+ok "no SAs: ping A -> B" sim_ping_pattern $A 192.0.2.2 3
+sim_capture_stop
+ok "the detector catches pings outside ESP" caught "$cap" 'esp=0 clear=[1-9]'
+rm -rf "$(dirname "$cap")"
+echo "# negative controls: $((SECONDS - t_neg)) s"
 
 tap_done

@@ -748,16 +748,23 @@ impl Team {
         let team_mac = master.mac();
         // ALB: the team's address must not leave with the slave; the next
         // receive slave takes it now, the leaving one that slave's address.
-        if mode == Mode::Alb && others > 0 && !teardown && slave.mac() == team_mac {
-            self.hand_over_team_mac(master, slave, rtnl);
-        }
+        let taker = if mode == Mode::Alb && others > 0 && !teardown && slave.mac() == team_mac {
+            self.hand_over_team_mac(master, slave, rtnl)
+        } else {
+            None
+        };
         let removed = {
             let mut st = self.state.lock();
             let Some(i) = st.index_of(slave.ifindex()) else {
                 return Err(ENOENT);
             };
+            // The slave that took the team's address receives next (the
+            // reselection below keeps it unless the rules choose another).
+            let taker = taker
+                .and_then(|t| st.index_of(t))
+                .map(|t| if t > i { t - 1 } else { t });
             st.active = match st.active {
-                Some(a) if a == i => None,
+                Some(a) if a == i => taker,
                 Some(a) if a > i => Some(a - 1),
                 other => other,
             };
@@ -814,11 +821,14 @@ impl Team {
     }
 
     /// ALB: before `slave`, which has the team's address, leaves: the slave
-    /// that will receive next (or any other) takes that address and `slave`
-    /// its (bonding's `alb_change_hw_addr_on_detach` does the rest, see
-    /// [`Team::restore_mac`]).
-    fn hand_over_team_mac(&self, master: &Device, slave: &Device, rtnl: &Rtnl) {
-        let next: Option<ARef<Device>> = {
+    /// that will receive next takes that address and `slave` its (bonding's
+    /// `alb_change_hw_addr_on_detach` does the rest, see
+    /// [`Team::restore_mac`]). If that slave refuses the swap, the others
+    /// are tried in enslave order. Returns the ifindex of the slave that
+    /// took the address; `None` if none could (reported; `slave` still has the
+    /// team's address then, and [`Team::restore_mac`] changes it).
+    fn hand_over_team_mac(&self, master: &Device, slave: &Device, rtnl: &Rtnl) -> Option<i32> {
+        let (preferred, n, me) = {
             let st = self.state.lock();
             let mut candidates = st.candidates();
             let n = st.slaves.len();
@@ -827,36 +837,49 @@ impl Team {
                 c.usable = false;
             }
             let primary = st.index_of(st.config.get(attr::PRIMARY) as i32);
-            aft::select_active(
+            let preferred = aft::select_active(
                 None,
                 &candidates[..n],
                 primary,
                 st.config.primary_reselect(),
-            )
-            .or_else(|| (0..n).find(|&i| Some(i) != me))
-            .and_then(|i| st.slaves.get(i))
-            .map(|s| s.device().into())
+            );
+            (preferred, n, me)
         };
-        if let Some(next) = next {
-            if let Err(e) = swap_macs(&next, slave, rtnl) {
-                pr_warn!(
-                    "{}: {} cannot take the team's address from {} (error {})\n",
+        let others = (0..n).filter(|&i| Some(i) != preferred);
+        let order = Iterator::chain(preferred.into_iter(), others).filter(|&i| Some(i) != me);
+        for i in order {
+            // RTNL is held: the members do not change meanwhile.
+            let next: Option<ARef<Device>> =
+                self.state.lock().slaves.get(i).map(|s| s.device().into());
+            let Some(next) = next else { continue };
+            match swap_macs(&next, slave, rtnl) {
+                Ok(()) => return Some(next.ifindex()),
+                Err(e) => pr_warn!(
+                    "{}: {} cannot take the team's address from {} (error {}); trying another slave\n",
                     master.name(),
                     next.name(),
                     slave.name(),
                     e.to_errno()
-                );
+                ),
             }
         }
+        pr_warn!(
+            "{}: no slave can take the team's address from {}: no slave has it until one can (the next reselection tries again)\n",
+            master.name(),
+            slave.name()
+        );
+        None
     }
 
     /// Gives a released slave back its permanent address, unless another
     /// device of the team uses that address. ALB: the slave that has it
     /// (after a swap) takes the leaving one's address in exchange; if it is
-    /// the team's own, the leaving slave gets a random one, so that no
-    /// address is ever on two devices, now or after later releases. AFT
-    /// slaves all use the team's address, so one whose permanent address
-    /// the team took duplicates it (reported, as bonding does).
+    /// the team's own, or that swap is refused, the leaving slave gets a
+    /// random one, so that no address is ever on two devices, now or after
+    /// later releases (unless the leaving slave refuses every change:
+    /// reported as an error). AFT slaves all use the team's address, so one
+    /// whose permanent address the team took duplicates it (reported, as
+    /// bonding does).
     fn restore_mac(
         &self,
         master: &Device,
@@ -891,15 +914,31 @@ impl Team {
             }
             return;
         }
+        // A random address, when it cannot have its own: never the team's
+        // (nor another member's, which a later release gives back to it).
+        let randomize = |why: &str| {
+            let Err(e) = slave.set_mac(&random_mac(), &mut ExtAck::none(), rtnl) else {
+                pr_info!(
+                    "{}: {} gets a random address: {}\n",
+                    master.name(),
+                    slave.name(),
+                    why
+                );
+                return;
+            };
+            if slave.mac() == team_mac {
+                pr_err!(
+                    "{}: {} keeps the team's address, it refuses a change (error {}): two devices have it; change the address of one\n",
+                    master.name(),
+                    slave.name(),
+                    e.to_errno()
+                );
+            } else {
+                report(e);
+            }
+        };
         if *perm == team_mac {
-            pr_info!(
-                "{}: {} gets a random address: its own is still the team's\n",
-                master.name(),
-                slave.name()
-            );
-            let _ = slave
-                .set_mac(&random_mac(), &mut ExtAck::none(), rtnl)
-                .inspect_err(|e| report(*e));
+            randomize("its own is still the team's");
             return;
         }
         if slave.mac() == *perm {
@@ -912,12 +951,21 @@ impl Team {
                 .find(|s| s.device().mac() == *perm)
                 .map(|s| s.device().into())
         };
-        let result = match holder {
+        let result = match &holder {
             // It took ours in a swap: swap back.
-            Some(h) => swap_macs(&h, slave, rtnl),
+            Some(h) => swap_macs(h, slave, rtnl),
             None => slave.set_mac(perm, &mut ExtAck::none(), rtnl),
         };
-        let _ = result.inspect_err(|e| report(*e));
+        if let Err(e) = result {
+            // The member that has its address, or the slave itself, refused.
+            pr_warn!(
+                "{}: {} cannot take back its own address (error {})\n",
+                master.name(),
+                slave.name(),
+                e.to_errno()
+            );
+            randomize("it cannot have its own");
+        }
     }
 
     /// Releases every slave (team teardown); cannot fail.

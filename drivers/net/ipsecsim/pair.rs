@@ -7,7 +7,7 @@ use crate::engine::Engine;
 use crate::engine_alg::{EngineAlgs, Orphans};
 use crate::ethtool::SimEthtool;
 use crate::kernel_ext::net::{
-    device::Rtnl,
+    device::{MacAddr, Rtnl},
     ethtool,
     features::Features,
     link::{Link, LinkDevice, NewLink, PairPeer, UnregisterQueue, IFINFOMSG_SIZE},
@@ -76,6 +76,8 @@ pub(crate) struct SimDevice {
     algs: Mutex<Option<EngineAlgs>>,
     /// The simulated cable is pulled (fault injection): no carrier.
     unplugged: AtomicBool,
+    /// Address changes are refused with `EBUSY` (fault injection).
+    refuse_mac: AtomicBool,
 }
 
 impl SimDevice {
@@ -92,6 +94,7 @@ impl SimDevice {
             engine,
             algs <- new_mutex!(Some(algs)),
             unplugged: AtomicBool::new(false),
+            refuse_mac: AtomicBool::new(false),
         }? Error))
     }
 
@@ -129,6 +132,16 @@ impl SimDevice {
 
     pub(crate) fn is_plugged(&self) -> bool {
         !self.unplugged.load(Relaxed)
+    }
+
+    /// Fault injection: refuse (or accept again) address changes, as a NIC
+    /// that cannot change its address (while up) does.
+    pub(crate) fn set_refuse_mac(&self, refuse: bool) {
+        self.refuse_mac.store(refuse, Relaxed);
+    }
+
+    pub(crate) fn refuses_mac(&self) -> bool {
+        self.refuse_mac.load(Relaxed)
     }
 }
 
@@ -241,6 +254,13 @@ impl Link for Ipsecsim {
     fn stop(dev: &LinkDevice<Self>) -> Result {
         if let Some(peer) = dev.data().peer.get() {
             SimDevice::update_carrier(dev, peer, false);
+        }
+        Ok(())
+    }
+
+    fn set_mac_address(dev: &LinkDevice<Self>, _addr: &MacAddr, _rtnl: &Rtnl) -> Result {
+        if dev.data().refuses_mac() {
+            return Err(EBUSY);
         }
         Ok(())
     }

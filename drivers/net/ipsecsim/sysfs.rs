@@ -33,10 +33,11 @@ enum File {
     FaultFailPercent,
     FaultStallMs,
     FaultInjected,
+    FaultRefuseMac,
     Carrier,
 }
 
-const FILES: [(File, &CStr, bool); 17] = [
+const FILES: [(File, &CStr, bool); 18] = [
     (File::Engine, c_str!("engine"), false),
     (File::EngineDrivers, c_str!("engine_drivers"), false),
     (File::EngineSelftest, c_str!("engine_selftest"), false),
@@ -61,6 +62,7 @@ const FILES: [(File, &CStr, bool); 17] = [
     (File::FaultFailPercent, c_str!("fault_fail_percent"), true),
     (File::FaultStallMs, c_str!("fault_stall_ms"), true),
     (File::FaultInjected, c_str!("fault_injected"), false),
+    (File::FaultRefuseMac, c_str!("fault_refuse_mac"), true),
     (File::Carrier, c_str!("carrier"), true),
 ];
 
@@ -126,6 +128,7 @@ impl SysfsGroup for SimSysfs {
             File::FaultFailPercent => writeln!(out, "{}", engine.faults().fail_percent),
             File::FaultStallMs => writeln!(out, "{}", engine.stall_remaining_ms()),
             File::FaultInjected => writeln!(out, "{}", stats.injected.load(Relaxed)),
+            File::FaultRefuseMac => writeln!(out, "{}", u8::from(data.refuses_mac())),
             File::Carrier => writeln!(out, "{}", u8::from(data.is_plugged())),
         };
         result.map_err(|_| EINVAL)
@@ -140,6 +143,11 @@ impl SysfsGroup for SimSysfs {
             File::FaultFailNext => engine.fail_next(parse(input)?),
             File::FaultFailPercent => engine.fail_percent(parse(input)?)?,
             File::FaultStallMs => engine.stall(parse(input)?),
+            File::FaultRefuseMac => match parse::<u8>(input)? {
+                0 => dev.data().set_refuse_mac(false),
+                1 => dev.data().set_refuse_mac(true),
+                _ => return Err(EINVAL),
+            },
             File::Carrier => match parse::<u8>(input)? {
                 0 => SimDevice::set_plugged(dev, false, rtnl),
                 1 => SimDevice::set_plugged(dev, true, rtnl),

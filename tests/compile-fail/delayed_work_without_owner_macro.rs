@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Compile-fail case: a `DelayedWork` in a struct not declared with
+//! `delayed_work_owner!`, i.e. without the `HasDelayedWork` proof that the
+//! work is its first field (the only safe way to get one is the macro; the
+//! trait is unsafe to implement). With `--cfg hbond_cf_fixed` the struct
+//! is declared with the macro and it compiles.
+
+#[path = "../../rust/lib.rs"]
+pub mod kernel_ext;
+
+use core::sync::atomic::{AtomicU32, Ordering::Relaxed};
+use kernel::prelude::*;
+use kernel_ext::workqueue_ext::{DelayedWork, DelayedWorkItem};
+
+#[cfg(not(hbond_cf_fixed))]
+/// Counts its runs.
+#[pin_data]
+pub struct Poller {
+    #[pin]
+    work: DelayedWork<Self>, //~ ERROR the trait bound `Poller: HasDelayedWork` is not satisfied
+    runs: AtomicU32,
+}
+
+#[cfg(hbond_cf_fixed)]
+crate::delayed_work_owner! {
+    /// Counts its runs.
+    #[pin_data]
+    pub struct Poller {
+        #[pin]
+        work: DelayedWork<Self>,
+        runs: AtomicU32,
+    }
+}
+
+impl DelayedWorkItem for Poller {
+    fn run(&self) {
+        self.runs.fetch_add(1, Relaxed);
+    }
+}
+
+/// A new poller.
+pub fn poller() -> impl PinInit<Poller> {
+    pin_init!(Poller {
+        work <- DelayedWork::new(),
+        runs: AtomicU32::new(0),
+    })
+}
+
+module! {
+    type: Case,
+    name: "cf_delayed_work_without_owner_macro",
+    license: "GPL",
+}
+
+/// The module of the case.
+struct Case;
+
+impl kernel::Module for Case {
+    fn init(_module: &'static ThisModule) -> Result<Self> {
+        Ok(Case)
+    }
+}
