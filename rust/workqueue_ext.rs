@@ -28,6 +28,14 @@ pub unsafe trait HasDelayedWork: DelayedWorkItem {
     const OFFSET: usize;
 }
 
+/// Implemented by [`delayed_work_owner!`] for its struct, and by every type
+/// with a `Drop` implementation: the two conflict, so an owner cannot have
+/// a drop body that would run while its work may still be running.
+pub trait DelayedWorkOwnerNoDrop {}
+
+#[allow(drop_bounds)]
+impl<T: Drop> DelayedWorkOwnerNoDrop for T {}
+
 /// Declares a `#[pin_data]` struct that owns a [`DelayedWork`] of itself,
 /// and implements [`HasDelayedWork`] for it.
 ///
@@ -35,7 +43,12 @@ pub unsafe trait HasDelayedWork: DelayedWorkItem {
 /// ahead of the other fields, after its doc comments, without visibility);
 /// the macro refuses the struct otherwise. Being first, it is dropped first, and its
 /// drop cancels the work, so the callback can rely on every other field.
-/// The struct must be `pub` or `pub(...)` and have no generics.
+/// The struct must be `pub` or `pub(...)` and have no generics, and must not
+/// implement `Drop` (nor `PinnedDrop`, which implements `Drop`): a drop body
+/// runs before any field drops, so it would get `&mut self` while the work
+/// may still run with `&self`. Cleanup belongs in the fields' own `Drop`,
+/// which runs after the work is cancelled; implementing `Drop` is a
+/// compile error (conflicting implementations of `DelayedWorkOwnerNoDrop`).
 ///
 /// ```ignore
 /// delayed_work_owner! {
@@ -71,6 +84,10 @@ macro_rules! delayed_work_owner {
         unsafe impl $crate::kernel_ext::workqueue_ext::HasDelayedWork for $name {
             const OFFSET: usize = ::core::mem::offset_of!($name, $work);
         }
+
+        // Conflicts with the blanket implementation for `Drop` types: an
+        // owner with a drop body of its own does not compile.
+        impl $crate::kernel_ext::workqueue_ext::DelayedWorkOwnerNoDrop for $name {}
     };
     ($($other:tt)*) => {
         ::core::compile_error!(

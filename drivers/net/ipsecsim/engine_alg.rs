@@ -22,7 +22,6 @@ use crate::kernel_ext::{
     workqueue_ext::{DelayedWork, DelayedWorkItem},
 };
 use core::fmt::Write;
-use core::pin::Pin;
 use kernel::{
     alloc::{flags::GFP_KERNEL, KVec},
     c_str, fmt, new_mutex,
@@ -303,7 +302,11 @@ struct OrphanList {
 crate::delayed_work_owner! {
 /// Algorithms of gone devices that crypto API users still hold: checked
 /// every second and unregistered once unused.
-#[pin_data(PinnedDrop)]
+///
+/// No drop body (see [`crate::delayed_work_owner!`]): the work is cancelled
+/// first, then the list drops, and each [`Retired`] unregisters its
+/// algorithms (at unload no transform of ours exists: each pins the module).
+#[pin_data]
 pub(crate) struct Orphans {
     #[pin]
     work: DelayedWork<Self>,
@@ -379,15 +382,5 @@ impl DelayedWorkItem for Orphans {
         if !self.sweep() {
             self.work.schedule(SWEEP_MS);
         }
-    }
-}
-
-#[pinned_drop]
-impl PinnedDrop for Orphans {
-    fn drop(self: Pin<&mut Self>) {
-        self.work.cancel_sync();
-        // The module is unloading: no transform of ours exists any more
-        // (each pins the module), so every algorithm can go.
-        self.sweep();
     }
 }
