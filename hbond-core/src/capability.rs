@@ -104,7 +104,7 @@ impl EngineSetting {
     /// `auto`, `none`, or a driver name. Surrounding white space (a sysfs
     /// write's newline) is ignored.
     pub fn parse(text: &[u8]) -> Result<Self, EngineError> {
-        let text = text.trim_ascii();
+        let text = trim(text);
         match text {
             b"" | b"auto" => Ok(Self::Auto),
             b"none" => Ok(Self::Off),
@@ -210,6 +210,16 @@ pub fn discover(driver: &[u8], bus_info: &[u8]) -> Option<EngineName> {
         return None;
     }
     EngineName::concat(bus_info, rule.suffix.as_bytes())
+}
+
+/// `s` without leading and trailing ASCII white space.
+fn trim(s: &[u8]) -> &[u8] {
+    let start = s.iter().position(|c| !c.is_ascii_whitespace());
+    let end = s.iter().rposition(|c| !c.is_ascii_whitespace());
+    match (start, end) {
+        (Some(start), Some(end)) => &s[start..=end],
+        _ => &[],
+    }
 }
 
 fn until_nul(s: &[u8]) -> &[u8] {
