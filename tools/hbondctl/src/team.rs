@@ -289,7 +289,7 @@ mod tests {
             spec: hbond_core::slave_info::slave_attr_by_name("engine").unwrap(),
             value: SlaveValue::Text("none".into()),
         };
-        let message = through_the_wire(&slave_change_message(9, &[engine.clone()]));
+        let message = through_the_wire(&slave_change_message(9, std::slice::from_ref(&engine)));
         assert_eq!(message.header.index, 9);
         let link = Link::from_message(&message);
         assert_eq!(link.slave_kind.as_deref(), Some(KIND));
@@ -312,7 +312,7 @@ mod tests {
             6,
             "veth0",
             5,
-            encode_slave_info(&[active.clone()]),
+            encode_slave_info(std::slice::from_ref(&active)),
         )));
         let other = Link {
             index: 8,
