@@ -10,6 +10,7 @@
 
 pub mod aft;
 pub mod alb;
+pub mod capability;
 pub mod engine;
 pub mod esp;
 pub mod link;

@@ -31,8 +31,10 @@ pub mod attr {
     pub const MAX: u16 = 9;
 }
 
-/// Attribute numbers inside `IFLA_INFO_SLAVE_DATA` of kind `hbond`
-/// (read-only, user API).
+/// Attribute numbers inside `IFLA_INFO_SLAVE_DATA` of kind `hbond` (user
+/// API: never renumber, only append). All are reported; only those marked
+/// settable in [`crate::slave_info::SLAVE_ATTRS`] may be set
+/// (`ip link set DEV type hbond_slave ...`).
 pub mod slave_attr {
     /// u8: 1 if the slave is the active (AFT) or receive (ALB) slave.
     pub const ACTIVE: u16 = 1;
@@ -50,8 +52,15 @@ pub mod slave_attr {
     pub const RX_PACKETS: u16 = 7;
     /// u64.
     pub const RX_BYTES: u16 = 8;
+    /// u8: 1 if the slave does ESP inline (`NETIF_F_HW_ESP` and
+    /// `xfrmdev_ops`).
+    pub const INLINE_ESP: u16 = 9;
+    /// NUL-terminated string, settable: reported as the crypto driver name
+    /// of the slave's engine or `none`; set to a driver name, `none` or
+    /// `auto` (see [`crate::capability::EngineSetting`]).
+    pub const ENGINE: u16 = 10;
     /// Highest attribute number.
-    pub const MAX: u16 = 8;
+    pub const MAX: u16 = 10;
 }
 
 /// Names of the transmit policies, indexed by their netlink value.

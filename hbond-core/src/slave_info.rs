@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The read-only per-slave attributes of `IFLA_INFO_SLAVE_DATA`: one table
+//! The per-slave attributes of `IFLA_INFO_SLAVE_DATA`: one table
 //! that gives each [`slave_attr`] number its name and type, so that the
 //! kernel's `fill_slave_info`, the sysfs `hbond_slave/` files, the CLI and
 //! the iproute2 plugin show the same names.
@@ -21,6 +21,9 @@ pub enum SlaveAttrKind {
     U64,
     /// 6-byte Ethernet address; shown as `xx:xx:xx:xx:xx:xx`.
     HwAddr,
+    /// NUL-terminated string of at most
+    /// [`crate::capability::MAX_NAME_LEN`] bytes.
+    Text,
 }
 
 /// One attribute of a slave.
@@ -32,6 +35,8 @@ pub struct SlaveAttrSpec {
     pub attr: u16,
     /// Netlink type and presentation.
     pub kind: SlaveAttrKind,
+    /// Whether it can be set (slave changelink, sysfs, CLI); else read-only.
+    pub settable: bool,
     /// One-line description.
     pub help: &'static str,
 }
@@ -42,49 +47,71 @@ pub const SLAVE_ATTRS: &[SlaveAttrSpec] = &[
         name: "active",
         attr: slave_attr::ACTIVE,
         kind: SlaveAttrKind::Flag,
+        settable: false,
         help: "the slave is the active (aft) or receive (alb) slave",
     },
     SlaveAttrSpec {
         name: "link",
         attr: slave_attr::LINK,
         kind: SlaveAttrKind::LinkState,
+        settable: false,
         help: "link state: up, fail, going_down (downdelay running), going_up (updelay running)",
     },
     SlaveAttrSpec {
         name: "link_failures",
         attr: slave_attr::LINK_FAILURES,
         kind: SlaveAttrKind::U32,
+        settable: false,
         help: "how many times the slave's link failed",
     },
     SlaveAttrSpec {
         name: "perm_hwaddr",
         attr: slave_attr::PERM_HWADDR,
         kind: SlaveAttrKind::HwAddr,
+        settable: false,
         help: "the address the slave had before it was enslaved",
     },
     SlaveAttrSpec {
         name: "tx_packets",
         attr: slave_attr::TX_PACKETS,
         kind: SlaveAttrKind::U64,
+        settable: false,
         help: "packets the team sent through the slave",
     },
     SlaveAttrSpec {
         name: "tx_bytes",
         attr: slave_attr::TX_BYTES,
         kind: SlaveAttrKind::U64,
+        settable: false,
         help: "bytes the team sent through the slave",
     },
     SlaveAttrSpec {
         name: "rx_packets",
         attr: slave_attr::RX_PACKETS,
         kind: SlaveAttrKind::U64,
+        settable: false,
         help: "packets the team received through the slave",
     },
     SlaveAttrSpec {
         name: "rx_bytes",
         attr: slave_attr::RX_BYTES,
         kind: SlaveAttrKind::U64,
+        settable: false,
         help: "bytes the team received through the slave",
+    },
+    SlaveAttrSpec {
+        name: "inline_esp",
+        attr: slave_attr::INLINE_ESP,
+        kind: SlaveAttrKind::Flag,
+        settable: false,
+        help: "the slave does ESP inline (esp-hw-offload on and the driver has xfrmdev_ops)",
+    },
+    SlaveAttrSpec {
+        name: "engine",
+        attr: slave_attr::ENGINE,
+        kind: SlaveAttrKind::Text,
+        settable: true,
+        help: "crypto driver of the slave's rfc4106(gcm(aes)) engine, or none; set a driver name, none, or auto (discover)",
     },
 ];
 
@@ -95,6 +122,11 @@ pub const LINK_STATES: &[LinkState] = &[
     LinkState::GoingDown,
     LinkState::GoingUp,
 ];
+
+/// Finds a slave attribute by name.
+pub fn slave_attr_by_name(name: &str) -> Option<&'static SlaveAttrSpec> {
+    SLAVE_ATTRS.iter().find(|a| a.name == name)
+}
 
 /// Finds a slave attribute by netlink attribute number.
 pub fn slave_attr_by_number(attr: u16) -> Option<&'static SlaveAttrSpec> {
@@ -117,6 +149,19 @@ mod tests {
             assert_eq!(slave_attr_by_number(a.attr).map(|x| x.name), Some(a.name));
         }
         assert_eq!(SLAVE_ATTRS.len(), slave_attr::MAX as usize);
+    }
+
+    #[test]
+    fn only_the_engine_is_settable() {
+        let settable: [&str; 1] = ["engine"];
+        for a in SLAVE_ATTRS {
+            assert_eq!(a.settable, settable.contains(&a.name), "{}", a.name);
+            assert_eq!(slave_attr_by_name(a.name).map(|x| x.attr), Some(a.attr));
+        }
+        assert_eq!(
+            slave_attr_by_name("engine").map(|a| a.kind),
+            Some(SlaveAttrKind::Text)
+        );
     }
 
     #[test]

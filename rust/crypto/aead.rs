@@ -7,6 +7,9 @@
 //! call returns and may run in any context, softirq included. Data is passed in
 //! a [`KVec`] because the crypto API addresses memory through scatterlists,
 //! which need linearly mapped (kmalloc) memory, never the stack.
+//!
+//! [`AeadTfm`] is a transform of any implementation, synchronous or not,
+//! named by algorithm or driver name: what a crypto engine is bound through.
 
 use crate::kernel_ext::gfp::Gfp;
 use crate::kernel_ext::{bindings, error as errno};
@@ -164,6 +167,76 @@ impl SyncAead {
             bindings::hbond_helper_aead_request_free(req);
             to_result(ret)
         }
+    }
+}
+
+/// An AEAD transform of any implementation, synchronous or asynchronous
+/// (`crypto_alloc_aead(name, 0, 0)`), freed when dropped.
+///
+/// It tells which implementation a name stands for (to validate an engine
+/// before it is used); requests on asynchronous transforms are added with
+/// the lookaside path.
+///
+/// # Invariants
+///
+/// `tfm` is a transform allocated by `crypto_alloc_aead`, owned by this
+/// object.
+pub struct AeadTfm {
+    tfm: NonNull<bindings::crypto_aead>,
+}
+
+// SAFETY: A crypto_aead may be used and freed from any thread; nothing here
+// changes it.
+unsafe impl Send for AeadTfm {}
+// SAFETY: `&self` only reads the transform's algorithm names.
+unsafe impl Sync for AeadTfm {}
+
+impl AeadTfm {
+    /// Allocates a transform of `name`, an algorithm name such as
+    /// `rfc4106(gcm(aes))` (the highest-priority implementation) or a driver
+    /// name (that implementation). `ENOENT` if no AEAD has that name.
+    ///
+    /// Process context only: the crypto API allocates with `GFP_KERNEL`
+    /// (it takes no allocation flags), may load a module named after
+    /// `name` and waits for the implementation's self-test.
+    pub fn new(name: &CStr) -> Result<Self> {
+        // SAFETY: `name` is NUL-terminated; the call may sleep, which our
+        // caller (process context, as documented) allows.
+        let tfm = unsafe { bindings::crypto_alloc_aead(name.as_char_ptr(), 0, 0) };
+        let tfm = from_err_ptr(tfm)?;
+        // INVARIANT: Allocated above; ours.
+        NonNull::new(tfm)
+            .map(|tfm| Self { tfm })
+            .ok_or_else(errno::enobufs)
+    }
+
+    /// The algorithm it implements (`cra_name`), e.g. `rfc4106(gcm(aes))`.
+    pub fn alg_name(&self) -> &CStr {
+        // SAFETY: The transform is valid; the algorithm (and its name)
+        // outlives every transform using it.
+        unsafe {
+            CStr::from_char_ptr(bindings::hbond_helper_crypto_aead_alg_name(
+                self.tfm.as_ptr(),
+            ))
+        }
+    }
+
+    /// The crypto API driver name of the implementation (`cra_driver_name`).
+    pub fn driver_name(&self) -> &CStr {
+        // SAFETY: As in `alg_name`.
+        unsafe {
+            CStr::from_char_ptr(bindings::hbond_helper_crypto_aead_driver_name(
+                self.tfm.as_ptr(),
+            ))
+        }
+    }
+}
+
+impl Drop for AeadTfm {
+    fn drop(&mut self) {
+        // SAFETY: The transform is ours (type invariant) and no request was
+        // ever issued on it.
+        unsafe { bindings::hbond_helper_crypto_free_aead(self.tfm.as_ptr()) }
     }
 }
 

@@ -486,6 +486,11 @@ const char *hbond_helper_crypto_aead_driver_name(struct crypto_aead *tfm)
 	return crypto_aead_driver_name(tfm);
 }
 
+const char *hbond_helper_crypto_aead_alg_name(struct crypto_aead *tfm)
+{
+	return crypto_tfm_alg_name(crypto_aead_tfm(tfm));
+}
+
 void *hbond_helper_crypto_aead_ctx(struct crypto_aead *tfm)
 {
 	return crypto_aead_ctx(tfm);

@@ -88,6 +88,7 @@ void hbond_helper_crypto_free_aead(struct crypto_aead *tfm);
 unsigned int hbond_helper_crypto_aead_authsize(struct crypto_aead *tfm);
 unsigned int hbond_helper_crypto_aead_ivsize(struct crypto_aead *tfm);
 const char *hbond_helper_crypto_aead_driver_name(struct crypto_aead *tfm);
+const char *hbond_helper_crypto_aead_alg_name(struct crypto_aead *tfm);
 
 /* Crypto API drivers (rust/crypto/aead_alg.rs). */
 void *hbond_helper_crypto_aead_ctx(struct crypto_aead *tfm);

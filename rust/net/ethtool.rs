@@ -3,9 +3,10 @@
 //! `ethtool` operations of a device (`struct ethtool_ops`): driver
 //! information (`ethtool -i`) and driver statistics (`ethtool -S`).
 //!
-//! The callbacks run under RTNL in process context.
+//! The callbacks run under RTNL in process context. [`DriverInfo::of`]
+//! reads another device's driver information from the kernel side.
 
-use super::Device;
+use super::{device::Rtnl, Device};
 use crate::kernel_ext::bindings;
 use core::marker::PhantomData;
 use kernel::{prelude::*, str::CStr};
@@ -45,6 +46,50 @@ impl DrvInfo<'_> {
     /// Sets the expansion ROM version (`expansion-rom-version`).
     pub fn set_erom_version(&mut self, erom: &[u8]) {
         copy_field(&mut self.info.erom_version, erom);
+    }
+}
+
+/// A device's driver information as its driver reports it (`ethtool -i`),
+/// read from the kernel side.
+pub struct DriverInfo {
+    info: bindings::ethtool_drvinfo,
+}
+
+/// The bytes of a C string field, up to its first NUL (or all of it).
+fn field(chars: &[kernel::ffi::c_char]) -> &[u8] {
+    // SAFETY: `c_char` and `u8` have the same size and alignment, and every
+    // bit pattern is valid for both.
+    let bytes = unsafe { core::slice::from_raw_parts(chars.as_ptr().cast::<u8>(), chars.len()) };
+    bytes.split(|&c| c == 0).next().unwrap_or_default()
+}
+
+impl DriverInfo {
+    /// Asks `dev`'s driver (`ethtool_ops.get_drvinfo`, as `ethtool -i`
+    /// does, without the core's fallback to the parent device's driver);
+    /// `None` if the driver does not report any.
+    pub fn of(dev: &Device, _rtnl: &Rtnl) -> Option<Self> {
+        // SAFETY: All-zeroes is a valid, empty drvinfo block.
+        let mut info: bindings::ethtool_drvinfo = unsafe { core::mem::zeroed() };
+        // SAFETY: The device is valid; its ethtool ops, if any, are static
+        // tables that live as long as it is registered. The core calls
+        // `get_drvinfo` under RTNL (held: `_rtnl`) with a zeroed block that
+        // is the callee's for the call, as here.
+        unsafe {
+            let ops = (*dev.as_raw()).ethtool_ops;
+            let get = ops.as_ref()?.get_drvinfo?;
+            get(dev.as_raw(), &mut info);
+        }
+        Some(Self { info })
+    }
+
+    /// The driver name (`driver`).
+    pub fn driver(&self) -> &[u8] {
+        field(&self.info.driver)
+    }
+
+    /// The bus information (`bus-info`).
+    pub fn bus_info(&self) -> &[u8] {
+        field(&self.info.bus_info)
     }
 }
 

@@ -85,6 +85,14 @@ impl Features {
 }
 
 impl Device {
+    /// Whether the driver has IPsec offload operations (`xfrmdev_ops`);
+    /// with [`Features::HW_ESP`] on, it does ESP inline.
+    pub fn has_xfrmdev_ops(&self) -> bool {
+        // SAFETY: The device is valid; drivers set the pointer before
+        // registration and never change it afterwards.
+        unsafe { !(*self.as_raw()).xfrmdev_ops.is_null() }
+    }
+
     /// The features that are on.
     pub fn features(&self) -> Features {
         // SAFETY: The device is valid; the word is read once, racily, as the

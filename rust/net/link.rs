@@ -35,7 +35,7 @@ use kernel::{
 /// Every callback runs in the context documented for its C counterpart:
 /// `newlink`, `dellink`, `uninit`, `open`, `stop`, `add_slave`,
 /// `del_slave`, `change_mtu`, `fix_features`, `change_rx_flags`,
-/// `set_mac_address` and the VLAN filter hooks under RTNL; `set_rx_mode`
+/// `set_mac_address`, `slave_changelink` and the VLAN filter hooks under RTNL; `set_rx_mode`
 /// with the device's address lists locked, in atomic context; `start_xmit`
 /// in the transmit softirq path, possibly concurrently on several CPUs (the
 /// devices are `LLTX`).
@@ -55,6 +55,11 @@ pub trait Link: Sized + Send + Sync + 'static {
     /// number (entry 0 is usually [`NlaPolicy::strict_start`]). Empty: the
     /// kind takes no attributes.
     const DATA_POLICY: &'static [NlaPolicy] = &[];
+
+    /// Policy of the `IFLA_INFO_SLAVE_DATA` attributes a master of this kind
+    /// takes for its lower devices (`ip link set DEV type KIND_slave ...`),
+    /// indexed like [`Link::DATA_POLICY`]. Empty: none.
+    const SLAVE_POLICY: &'static [NlaPolicy] = &[];
 
     /// Upper bound of the space [`Link::fill_info`] needs.
     const INFO_SIZE: usize = 0;
@@ -77,6 +82,18 @@ pub trait Link: Sized + Send + Sync + 'static {
 
     /// `ip link set DEV type KIND ...`: applies the attributes, all or none.
     fn changelink(_dev: &LinkDevice<Self>, _data: &Attrs<'_>, _extack: &mut ExtAck) -> Result {
+        Err(errno::eopnotsupp())
+    }
+
+    /// `ip link set SLAVE type KIND_slave ...` on a lower device of `dev`:
+    /// applies the attributes (checked against [`Link::SLAVE_POLICY`]), all
+    /// or none.
+    fn slave_changelink(
+        _dev: &LinkDevice<Self>,
+        _slave: &Device,
+        _data: &Attrs<'_>,
+        _extack: &mut ExtAck,
+    ) -> Result {
         Err(errno::eopnotsupp())
     }
 
@@ -533,6 +550,10 @@ impl<'a, T: Link> NewLink<'a, T> {
 /// [`NewLink::create_peer_described`]).
 pub const IFINFOMSG_SIZE: usize = core::mem::size_of::<bindings::ifinfomsg>();
 
+/// Highest slave attribute number rtnetlink parses (`RTNL_SLAVE_MAX_TYPE`
+/// in `net/core/rtnetlink.c`, not in a header).
+const RTNL_SLAVE_MAX_TYPE: usize = 44;
+
 /// Entries of an `IFLA_*` attribute table.
 const IFLA_TABLE_LEN: usize = bindings::__IFLA_MAX as usize;
 
@@ -712,6 +733,19 @@ impl<T: Link> Adapter<T> {
         if T::HAS_CHANGELINK {
             ops.changelink = Some(Self::changelink_callback);
         }
+        assert!(
+            T::HAS_SLAVE_CHANGELINK != T::SLAVE_POLICY.is_empty(),
+            "slave_changelink and SLAVE_POLICY go together"
+        );
+        assert!(
+            T::SLAVE_POLICY.len() <= RTNL_SLAVE_MAX_TYPE + 1,
+            "SLAVE_POLICY is longer than rtnetlink's slave attribute table"
+        );
+        if T::HAS_SLAVE_CHANGELINK {
+            ops.slave_maxtype = T::SLAVE_POLICY.len() as u32 - 1;
+            ops.slave_policy = T::SLAVE_POLICY.as_ptr().cast();
+            ops.slave_changelink = Some(Self::slave_changelink_callback);
+        }
         if T::HAS_FILL_INFO {
             ops.get_size = Some(Self::get_size_callback);
             ops.fill_info = Some(Self::fill_info_callback);
@@ -867,6 +901,32 @@ impl<T: Link> Adapter<T> {
             )
         };
         from_result(|| T::changelink(dev, &data, &mut extack).map(|()| 0))
+    }
+
+    /// # Safety
+    ///
+    /// Only called by the kernel through the callback table, with the
+    /// arguments its C prototype documents.
+    unsafe extern "C" fn slave_changelink_callback(
+        dev: *mut bindings::net_device,
+        slave: *mut bindings::net_device,
+        _tb: *mut *mut bindings::nlattr,
+        data: *mut *mut bindings::nlattr,
+        extack: *mut bindings::netlink_ext_ack,
+    ) -> kernel::ffi::c_int {
+        // SAFETY: rtnetlink calls us under RTNL with `slave`'s master `dev`,
+        // whose ops are ours (so it is of type `T`), both registered, and
+        // `data` null or parsed with `T::SLAVE_POLICY` (`slave_maxtype` + 1
+        // entries, set from it), valid for the call, as the extack.
+        let (dev, slave, data, mut extack) = unsafe {
+            (
+                LinkDevice::from_raw(dev),
+                Device::from_raw(slave),
+                Attrs::from_raw(data as *const *const _, T::SLAVE_POLICY.len()),
+                ExtAck::from_raw(extack),
+            )
+        };
+        from_result(|| T::slave_changelink(dev, slave, &data, &mut extack).map(|()| 0))
     }
 
     /// # Safety

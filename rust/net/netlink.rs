@@ -42,6 +42,14 @@ impl NlaPolicy {
         Self::with_type(bindings::NLA_U32)
     }
 
+    /// A NUL-terminated string of at most `max_len` bytes before the NUL
+    /// (`NLA_NUL_STRING`).
+    pub const fn nul_string(max_len: u16) -> Self {
+        let mut p = Self::with_type(bindings::NLA_NUL_STRING);
+        p.0.len = max_len;
+        p
+    }
+
     /// A binary attribute of at least `len` bytes (`NLA_POLICY_MIN_LEN`).
     pub const fn min_len(len: u16) -> Self {
         let mut p = Self::with_type(bindings::NLA_BINARY);
@@ -153,6 +161,12 @@ impl<'a> Attrs<'a> {
         (!nla.is_null()).then_some(nla)
     }
 
+    /// The text of a string attribute: its payload up to the first NUL.
+    pub fn string(&self, attr: u16) -> Option<&[u8]> {
+        let bytes = self.bytes(attr)?;
+        bytes.split(|&c| c == 0).next()
+    }
+
     /// The payload of an attribute (e.g. a string with or without its NUL).
     pub fn bytes(&self, attr: u16) -> Option<&[u8]> {
         self.payload(attr, 0)
@@ -202,6 +216,11 @@ impl NlMsg<'_> {
         let len = i32::try_from(data.len()).map_err(|_| errno::emsgsize())?;
         // SAFETY: The message is ours; `data` is readable for `len` bytes.
         to_result(unsafe { bindings::nla_put(self.skb, attr.into(), len, data.as_ptr().cast()) })
+    }
+
+    /// Appends a string attribute: `text` and its terminating NUL.
+    pub fn put_string(&mut self, attr: u16, text: &kernel::str::CStr) -> Result {
+        self.put_bytes(attr, text.as_bytes_with_nul())
     }
 
     /// Appends a u8 attribute.

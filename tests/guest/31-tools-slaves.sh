@@ -74,8 +74,13 @@ read_ip_slave veth0
 ok "the active slave moved to veth0" is IP active true
 ok "hbondctl text shows the slaves" \
 	bash -c "ip netns exec $A '$CTL' show hb0 | grep -A3 '^  slave veth1' | grep -qE '^    link +fail$'"
-fails_with "ip refuses to set slave attributes" "read-only" \
+# Only engine is settable (tests/guest/17-slave-engine.sh sets it).
+fails_with "ip refuses to set read-only slave attributes, naming the settable ones" \
+	'"active" is read-only; settable: engine' \
 	ip -n $A link set veth0 type hbond_slave active 1
+fails_with "hbondctl refuses to set read-only slave attributes" \
+	"slave attribute active is read-only \(settable: engine\)" \
+	ctl set-slave veth0 active 1
 
 ok "hbondctl releases veth1" ctl release hb0 veth1
 ok "veth1 has no master" test -z "$(master_of veth1 $A)"

@@ -22,7 +22,7 @@
 #define HBOND_ATTR_LB_INTERVAL 9
 #define HBOND_ATTR_MAX 9
 
-/* Attributes in IFLA_INFO_SLAVE_DATA of kind "hbond" (read-only). */
+/* Attributes in IFLA_INFO_SLAVE_DATA of kind "hbond" (.settable: may be set). */
 #define HBOND_SLAVE_ATTR_ACTIVE 1
 #define HBOND_SLAVE_ATTR_LINK 2
 #define HBOND_SLAVE_ATTR_LINK_FAILURES 3
@@ -31,7 +31,9 @@
 #define HBOND_SLAVE_ATTR_TX_BYTES 6
 #define HBOND_SLAVE_ATTR_RX_PACKETS 7
 #define HBOND_SLAVE_ATTR_RX_BYTES 8
-#define HBOND_SLAVE_ATTR_MAX 8
+#define HBOND_SLAVE_ATTR_INLINE_ESP 9
+#define HBOND_SLAVE_ATTR_ENGINE 10
+#define HBOND_SLAVE_ATTR_MAX 10
 
 enum hbond_option_kind {
 	HBOND_OPT_ENUM,		/* a name from .names; u8 on netlink */
@@ -57,12 +59,14 @@ enum hbond_slave_attr_kind {
 	HBOND_SLAVE_U32,
 	HBOND_SLAVE_U64,
 	HBOND_SLAVE_HWADDR,	/* 6 bytes */
+	HBOND_SLAVE_TEXT,	/* NUL-terminated, at most 127 bytes before the NUL */
 };
 
 struct hbond_slave_attr_desc {
 	const char *name;
 	unsigned short attr;
 	enum hbond_slave_attr_kind kind;
+	int settable;			/* ip link set DEV type hbond_slave NAME VALUE */
 	const char *help;
 };
 
@@ -70,6 +74,7 @@ static const char *const hbond_mode_names[] = { "aft", "alb" };
 static const char *const hbond_primary_reselect_names[] = { "always", "better", "failure" };
 static const char *const hbond_link_state_names[] = { "up", "fail", "going_down", "going_up" };
 #define HBOND_N_LINK_STATES 4
+#define HBOND_SLAVE_TEXT_MAX 127
 
 static const struct hbond_option_desc hbond_options[] = {
 	{ "mode", HBOND_ATTR_MODE, HBOND_OPT_ENUM, hbond_mode_names, 2, 0, 1, 1, 1,
@@ -94,23 +99,27 @@ static const struct hbond_option_desc hbond_options[] = {
 #define HBOND_N_OPTIONS 9
 
 static const struct hbond_slave_attr_desc hbond_slave_attrs[] = {
-	{ "active", HBOND_SLAVE_ATTR_ACTIVE, HBOND_SLAVE_FLAG,
+	{ "active", HBOND_SLAVE_ATTR_ACTIVE, HBOND_SLAVE_FLAG, 0,
 	  "the slave is the active (aft) or receive (alb) slave" },
-	{ "link", HBOND_SLAVE_ATTR_LINK, HBOND_SLAVE_LINK_STATE,
+	{ "link", HBOND_SLAVE_ATTR_LINK, HBOND_SLAVE_LINK_STATE, 0,
 	  "link state: up, fail, going_down (downdelay running), going_up (updelay running)" },
-	{ "link_failures", HBOND_SLAVE_ATTR_LINK_FAILURES, HBOND_SLAVE_U32,
+	{ "link_failures", HBOND_SLAVE_ATTR_LINK_FAILURES, HBOND_SLAVE_U32, 0,
 	  "how many times the slave's link failed" },
-	{ "perm_hwaddr", HBOND_SLAVE_ATTR_PERM_HWADDR, HBOND_SLAVE_HWADDR,
+	{ "perm_hwaddr", HBOND_SLAVE_ATTR_PERM_HWADDR, HBOND_SLAVE_HWADDR, 0,
 	  "the address the slave had before it was enslaved" },
-	{ "tx_packets", HBOND_SLAVE_ATTR_TX_PACKETS, HBOND_SLAVE_U64,
+	{ "tx_packets", HBOND_SLAVE_ATTR_TX_PACKETS, HBOND_SLAVE_U64, 0,
 	  "packets the team sent through the slave" },
-	{ "tx_bytes", HBOND_SLAVE_ATTR_TX_BYTES, HBOND_SLAVE_U64,
+	{ "tx_bytes", HBOND_SLAVE_ATTR_TX_BYTES, HBOND_SLAVE_U64, 0,
 	  "bytes the team sent through the slave" },
-	{ "rx_packets", HBOND_SLAVE_ATTR_RX_PACKETS, HBOND_SLAVE_U64,
+	{ "rx_packets", HBOND_SLAVE_ATTR_RX_PACKETS, HBOND_SLAVE_U64, 0,
 	  "packets the team received through the slave" },
-	{ "rx_bytes", HBOND_SLAVE_ATTR_RX_BYTES, HBOND_SLAVE_U64,
+	{ "rx_bytes", HBOND_SLAVE_ATTR_RX_BYTES, HBOND_SLAVE_U64, 0,
 	  "bytes the team received through the slave" },
+	{ "inline_esp", HBOND_SLAVE_ATTR_INLINE_ESP, HBOND_SLAVE_FLAG, 0,
+	  "the slave does ESP inline (esp-hw-offload on and the driver has xfrmdev_ops)" },
+	{ "engine", HBOND_SLAVE_ATTR_ENGINE, HBOND_SLAVE_TEXT, 1,
+	  "crypto driver of the slave's rfc4106(gcm(aes)) engine, or none; set a driver name, none, or auto (discover)" },
 };
-#define HBOND_N_SLAVE_ATTRS 8
+#define HBOND_N_SLAVE_ATTRS 10
 
 #endif /* HBOND_OPTIONS_H */

@@ -6,9 +6,12 @@
  *   ip link set hb0 type hbond primary eth1
  *   ip -d [-j] link show
  *
+ *   ip link set eth0 type hbond_slave engine DRIVER|none|auto
+ *
  * One shared object provides both link_utils: hbond_link_util (options in
- * IFLA_INFO_DATA) and hbond_slave_link_util (read-only slave state in
- * IFLA_INFO_SLAVE_DATA); link_hbond_slave.so is a symlink to it. Parsing
+ * IFLA_INFO_DATA) and hbond_slave_link_util (slave state in
+ * IFLA_INFO_SLAVE_DATA, of which the .settable attributes can be set);
+ * link_hbond_slave.so is a symlink to it. Parsing
  * and printing walk the tables of hbond_options.h, generated from
  * hbond-core, so names, numbers, widths and ranges match the kernel and
  * hbondctl.
@@ -249,7 +252,7 @@ struct link_util hbond_link_util = {
 static void print_slave_attr(const struct hbond_slave_attr_desc *a,
 			     const struct rtattr *rta)
 {
-	char fmt[64], text[18];
+	char fmt[64], text[18], text_value[HBOND_SLAVE_TEXT_MAX + 1];
 	const unsigned char *data;
 	__u32 v32;
 	uint64_t v64;
@@ -291,6 +294,15 @@ static void print_slave_attr(const struct hbond_slave_attr_desc *a,
 		snprintf(fmt, sizeof(fmt), "%s %%" PRIu64 " ", a->name);
 		print_color_u64(PRINT_ANY, COLOR_NONE, a->name, fmt, v64);
 		break;
+	case HBOND_SLAVE_TEXT:
+		data = payload(rta, 1);
+		if (!data)
+			return;
+		snprintf(text_value, sizeof(text_value), "%.*s",
+			 (int)RTA_PAYLOAD(rta), (const char *)data);
+		snprintf(fmt, sizeof(fmt), "%s %%s ", a->name);
+		print_color_string(PRINT_ANY, COLOR_NONE, a->name, fmt, text_value);
+		break;
 	case HBOND_SLAVE_HWADDR:
 		data = payload(rta, 6);
 		if (!data)
@@ -313,21 +325,81 @@ static void hbond_slave_print_opt(struct link_util *lu, FILE *f,
 				 tb[hbond_slave_attrs[i].attr]);
 }
 
-static int hbond_slave_parse_opt(struct link_util *lu, int argc, char **argv,
-				 struct nlmsghdr *n)
-{
-	fprintf(stderr,
-		"Error: hbond slave attributes are read-only; set team options on the team (ip link set TEAM type hbond ...)\n");
-	return -1;
-}
-
 static void hbond_slave_print_help(struct link_util *lu, int argc,
 				   char **argv, FILE *f)
 {
-	fprintf(f, "hbond_slave attributes are read-only:\n");
+	fprintf(f, "Usage: ... hbond_slave [ ATTRIBUTE VALUE ]...\n"
+		"hbond_slave attributes (settable ones marked *):\n");
 	for (int i = 0; i < HBOND_N_SLAVE_ATTRS; i++)
-		fprintf(f, "  %-18s %s\n", hbond_slave_attrs[i].name,
+		fprintf(f, "  %-18s%s %s\n", hbond_slave_attrs[i].name,
+			hbond_slave_attrs[i].settable ? "*" : " ",
 			hbond_slave_attrs[i].help);
+}
+
+static const struct hbond_slave_attr_desc *slave_attr_by_name(const char *name)
+{
+	for (int i = 0; i < HBOND_N_SLAVE_ATTRS; i++)
+		if (!strcmp(hbond_slave_attrs[i].name, name))
+			return &hbond_slave_attrs[i];
+	return NULL;
+}
+
+static void print_settable(FILE *f)
+{
+	int first = 1;
+
+	for (int i = 0; i < HBOND_N_SLAVE_ATTRS; i++) {
+		if (!hbond_slave_attrs[i].settable)
+			continue;
+		fprintf(f, "%s%s", first ? "" : ", ", hbond_slave_attrs[i].name);
+		first = 0;
+	}
+}
+
+/*
+ * Settable attributes are text (the engine: a crypto driver name, none or
+ * auto); the kernel validates the value. The others are read-only.
+ */
+static int hbond_slave_parse_opt(struct link_util *lu, int argc, char **argv,
+				 struct nlmsghdr *n)
+{
+	unsigned int seen[HBOND_SLAVE_ATTR_MAX + 1] = { 0 };
+
+	while (argc > 0) {
+		const struct hbond_slave_attr_desc *a;
+		size_t len;
+
+		if (!strcmp(*argv, "help")) {
+			hbond_slave_print_help(lu, 0, NULL, stdout);
+			return -1;
+		}
+		a = slave_attr_by_name(*argv);
+		if (!a || !a->settable) {
+			fprintf(stderr, "Error: hbond slave attribute \"%s\" is %s; settable: ",
+				*argv, a ? "read-only" : "unknown");
+			print_settable(stderr);
+			fprintf(stderr, "\n");
+			return -1;
+		}
+		if (argc < 2) {
+			fprintf(stderr, "Error: %s needs a value\n", a->name);
+			return -1;
+		}
+		if (seen[a->attr]++) {
+			fprintf(stderr, "Error: %s given twice\n", a->name);
+			return -1;
+		}
+		len = strlen(argv[1]);
+		if (a->kind != HBOND_SLAVE_TEXT || len > HBOND_SLAVE_TEXT_MAX) {
+			fprintf(stderr, "Error: invalid value for %s: longer than %d bytes\n",
+				a->name, HBOND_SLAVE_TEXT_MAX);
+			return -1;
+		}
+		addattr_l(n, REQUEST_ROOM, a->attr, argv[1], len + 1);
+		argc -= 2;
+		argv += 2;
+	}
+	return 0;
 }
 
 struct link_util hbond_slave_link_util = {

@@ -45,7 +45,11 @@ impl NetdevNotifier for SlaveEvents {
                     team.reselect(team_dev, rtnl);
                 }
             }
-            NetdevEvent::FeatChange => team.update_features(team_dev, rtnl),
+            NetdevEvent::FeatChange => {
+                // Inline ESP offload may have been switched (ethtool -K).
+                team.refresh_esp(team_dev, dev, rtnl);
+                team.update_features(team_dev, rtnl);
+            }
             // A slave's MTU may be changed directly, as with bonding: the
             // team leaves it alone (the next team MTU change overrides it).
             _ => {}

@@ -7,6 +7,8 @@
 pub mod aft;
 #[path = "../../../hbond-core/src/alb.rs"]
 pub mod alb;
+#[path = "../../../hbond-core/src/capability.rs"]
+pub mod capability;
 #[path = "../../../hbond-core/src/link.rs"]
 pub mod link;
 #[path = "../../../hbond-core/src/options.rs"]

@@ -3,7 +3,10 @@
 //! The `hbond` link type: creation, options over rtnetlink, device
 //! operations of the team device.
 
-use crate::hbond_core::options::{self, attr, slave_attr, Config, Kind, OptionError, OPTIONS};
+use crate::hbond_core::{
+    capability::MAX_NAME_LEN,
+    options::{self, attr, slave_attr, Config, Kind, OptionError, OPTIONS},
+};
 use crate::kernel_ext::net::{
     device::{AddrLists, MacAddr, Rtnl, VlanProto},
     features::Features,
@@ -36,6 +39,18 @@ const POLICY: [NlaPolicy; POLICY_LEN] = {
         };
         i += 1;
     }
+    p
+};
+
+pub(crate) const SLAVE_POLICY_LEN: usize = slave_attr::MAX as usize + 1;
+
+/// The `IFLA_INFO_SLAVE_DATA` policy: of the slave attributes only the
+/// settable one, `engine` (a crypto API name, see
+/// `hbond_core::slave_info`), is accepted in a request.
+const SLAVE_POLICY: [NlaPolicy; SLAVE_POLICY_LEN] = {
+    let mut p = [NlaPolicy::reject(); SLAVE_POLICY_LEN];
+    p[0] = NlaPolicy::strict_start();
+    p[slave_attr::ENGINE as usize] = NlaPolicy::nul_string(MAX_NAME_LEN as u16);
     p
 };
 
@@ -125,9 +140,11 @@ impl Link for Hbond {
     type Data = Team;
     type Context = Arc<HbondContext>;
     const DATA_POLICY: &'static [NlaPolicy] = &POLICY;
+    const SLAVE_POLICY: &'static [NlaPolicy] = &SLAVE_POLICY;
     // Every option as a u32 (the largest form) is an upper bound.
     const INFO_SIZE: usize = OPTIONS.len() * attr_size(4);
-    const SLAVE_INFO_SIZE: usize = 3 * attr_size(4) + attr_size(6) + 4 * attr_size(8);
+    const SLAVE_INFO_SIZE: usize =
+        4 * attr_size(4) + attr_size(6) + 4 * attr_size(8) + attr_size(MAX_NAME_LEN + 1);
 
     fn setup(dev: &Device) {
         dev.set_master_flag();
@@ -207,6 +224,21 @@ impl Link for Hbond {
         Ok(())
     }
 
+    fn slave_changelink(
+        dev: &LinkDevice<Self>,
+        slave: &Device,
+        data: &Attrs<'_>,
+        extack: &mut ExtAck,
+    ) -> Result {
+        // SAFETY: slave_changelink runs under RTNL.
+        let rtnl = unsafe { Rtnl::assume_held() };
+        // The policy admits the engine only.
+        match data.string(slave_attr::ENGINE) {
+            Some(text) => dev.data().set_engine(dev, slave, text, extack, &rtnl),
+            None => Ok(()),
+        }
+    }
+
     fn fill_slave_info(dev: &LinkDevice<Self>, slave: &Device, msg: &mut NlMsg<'_>) -> Result {
         let st = dev.data().state.lock();
         let Some(i) = st.index_of(slave.ifindex()) else {
@@ -214,6 +246,8 @@ impl Link for Hbond {
         };
         let port = st.slaves[i].port().clone();
         let active = st.active == Some(i);
+        let inline = st.slaves[i].esp.inline;
+        let engine = st.slaves[i].esp.engine.as_ref().map(|e| e.name);
         drop(st);
         msg.put_u8(slave_attr::ACTIVE, u8::from(active))?;
         msg.put_u8(slave_attr::LINK, port.link_state() as u8)?;
@@ -223,6 +257,13 @@ impl Link for Hbond {
         msg.put_u64(slave_attr::TX_BYTES, port.tx.read().1)?;
         msg.put_u64(slave_attr::RX_PACKETS, port.rx.read().0)?;
         msg.put_u64(slave_attr::RX_BYTES, port.rx.read().1)?;
+        msg.put_u8(slave_attr::INLINE_ESP, u8::from(inline))?;
+        let none = c_str!("none");
+        let engine = match &engine {
+            Some(name) => CStr::from_bytes_with_nul(name.as_bytes_with_nul()).unwrap_or(none),
+            None => none,
+        };
+        msg.put_string(slave_attr::ENGINE, engine)?;
         Ok(())
     }
 

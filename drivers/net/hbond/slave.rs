@@ -68,6 +68,8 @@ pub(crate) struct Slave {
     pub(crate) speed_mbps: u32,
     /// The MTU it had when enslaved, restored on release.
     pub(crate) orig_mtu: u32,
+    /// What it can do for ESP (capability.rs).
+    pub(crate) esp: crate::capability::SlaveEsp,
 }
 
 impl Slave {

@@ -2,7 +2,7 @@
 
 //! sysfs, laid out like bonding's: `/sys/class/net/<team>/hbond/<option>`
 //! (read-write, from the option table) and
-//! `/sys/class/net/<slave>/hbond_slave/<attr>` (read-only).
+//! `/sys/class/net/<slave>/hbond_slave/<attr>` (read-only but `engine`).
 
 use crate::hbond_core::options::{attr, Kind, OptionError, OPTIONS};
 use crate::kernel_ext::net::{
@@ -16,7 +16,7 @@ use crate::kernel_ext::net::{
 use crate::master::Hbond;
 use crate::slave::SlaveRx;
 use core::{fmt::Write, pin::Pin, sync::atomic::Ordering::Relaxed};
-use kernel::{alloc::KBox, c_str, prelude::*};
+use kernel::{alloc::KBox, c_str, prelude::*, types::ARef};
 
 /// State shared by every team of the module.
 pub(crate) struct HbondContext {
@@ -139,7 +139,7 @@ impl SysfsGroup for TeamSysfs {
 }
 
 /// File names of the slave directory.
-const SLAVE_FILES: [&CStr; 8] = [
+const SLAVE_FILES: [&CStr; 10] = [
     c_str!("state"),
     c_str!("link"),
     c_str!("link_failure_count"),
@@ -148,7 +148,34 @@ const SLAVE_FILES: [&CStr; 8] = [
     c_str!("tx_bytes"),
     c_str!("rx_packets"),
     c_str!("rx_bytes"),
+    c_str!("inline_esp"),
+    c_str!("engine"),
 ];
+
+/// Index of `inline_esp` in [`SLAVE_FILES`].
+const INLINE_ESP_FILE: usize = 8;
+/// Index of `engine` in [`SLAVE_FILES`], the one writable file.
+const ENGINE_FILE: usize = 9;
+
+/// Shows what the team knows of slave `dev` under its state lock (not in
+/// the receive hook's RCU section, as the lock sleeps).
+fn show_esp(dev: &Device, index: usize, out: &mut SysfsOut<'_>) -> Result {
+    let master: ARef<Device> =
+        RxHandlerRegistration::<SlaveRx>::with_data_of(dev, |port| port.master.clone())
+            .ok_or(ENODEV)?;
+    let team = LinkDevice::<Hbond>::try_from_device(&master).ok_or(ENODEV)?;
+    let st = team.data().state.lock();
+    let slave = st
+        .index_of(dev.ifindex())
+        .and_then(|i| st.slaves.get(i))
+        .ok_or(ENODEV)?;
+    if index == INLINE_ESP_FILE {
+        writeln!(out, "{}", u8::from(slave.esp.inline))
+    } else {
+        writeln!(out, "{}", slave.esp.engine_name())
+    }
+    .map_err(|_| EINVAL)
+}
 
 /// `/sys/class/net/<slave>/hbond_slave/`.
 pub(crate) struct SlaveSysfs;
@@ -158,7 +185,28 @@ impl SysfsGroup for SlaveSysfs {
     const ATTRS: &'static [&'static CStr] = &SLAVE_FILES;
     const WRITABLE: bool = false;
 
+    fn is_writable(index: usize) -> bool {
+        index == ENGINE_FILE
+    }
+
+    /// `engine`: the same path as the netlink slave option; a refusal is
+    /// logged with its reason and changes nothing.
+    fn store(dev: &Device, index: usize, input: &str, rtnl: &Rtnl) -> Result {
+        if index != ENGINE_FILE {
+            return Err(EPERM);
+        }
+        let master = dev.master(rtnl).ok_or(ENODEV)?;
+        let team_dev = LinkDevice::<Hbond>::try_from_device(master).ok_or(ENODEV)?;
+        let mut extack = ExtAck::none();
+        team_dev
+            .data()
+            .set_engine(team_dev, dev, input.as_bytes(), &mut extack, rtnl)
+    }
+
     fn show(dev: &Device, index: usize, out: &mut SysfsOut<'_>) -> Result {
+        if index == INLINE_ESP_FILE || index == ENGINE_FILE {
+            return show_esp(dev, index, out);
+        }
         RxHandlerRegistration::<SlaveRx>::with_data_of(dev, |port| {
             let m = port.perm_mac;
             match index {

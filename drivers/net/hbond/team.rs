@@ -686,6 +686,7 @@ impl Team {
             link: LinkTracker::new(carrier, now_ms()),
             speed_mbps: slave.speed_mbps(rtnl),
             orig_mtu,
+            esp: self.probe_esp(master, slave, rtnl),
         };
         entry.publish_link();
         // Room was reserved above, so this does not allocate; were it to
@@ -713,6 +714,7 @@ impl Team {
         self.update_features(master, rtnl);
         self.reselect(master, rtnl);
         pr_info!("{}: enslaved {}\n", master.name(), slave.name());
+        self.report_esp(master, slave);
         Ok(())
     }
 

@@ -65,7 +65,7 @@ pub fn generate() -> String {
     }
     line(&format!("#define HBOND_ATTR_MAX {}", OPTIONS.len()));
     line("");
-    line("/* Attributes in IFLA_INFO_SLAVE_DATA of kind \"hbond\" (read-only). */");
+    line("/* Attributes in IFLA_INFO_SLAVE_DATA of kind \"hbond\" (.settable: may be set). */");
     for a in SLAVE_ATTRS {
         line(&format!(
             "#define HBOND_SLAVE_ATTR_{} {}",
@@ -102,12 +102,17 @@ pub fn generate() -> String {
     line("\tHBOND_SLAVE_U32,");
     line("\tHBOND_SLAVE_U64,");
     line("\tHBOND_SLAVE_HWADDR,\t/* 6 bytes */");
+    line(&format!(
+        "\tHBOND_SLAVE_TEXT,\t/* NUL-terminated, at most {} bytes before the NUL */",
+        hbond_core::capability::MAX_NAME_LEN
+    ));
     line("};");
     line("");
     line("struct hbond_slave_attr_desc {");
     line("\tconst char *name;");
     line("\tunsigned short attr;");
     line("\tenum hbond_slave_attr_kind kind;");
+    line("\tint settable;\t\t\t/* ip link set DEV type hbond_slave NAME VALUE */");
     line("\tconst char *help;");
     line("};");
     line("");
@@ -127,6 +132,10 @@ pub fn generate() -> String {
     line(&format!(
         "#define HBOND_N_LINK_STATES {}",
         LINK_STATES.len()
+    ));
+    line(&format!(
+        "#define HBOND_SLAVE_TEXT_MAX {}",
+        hbond_core::capability::MAX_NAME_LEN
     ));
     line("");
     line("static const struct hbond_option_desc hbond_options[] = {");
@@ -162,11 +171,13 @@ pub fn generate() -> String {
             SlaveAttrKind::U32 => "HBOND_SLAVE_U32",
             SlaveAttrKind::U64 => "HBOND_SLAVE_U64",
             SlaveAttrKind::HwAddr => "HBOND_SLAVE_HWADDR",
+            SlaveAttrKind::Text => "HBOND_SLAVE_TEXT",
         };
         line(&format!(
-            "\t{{ {}, HBOND_SLAVE_ATTR_{}, {kind},\n\t  {} }},",
+            "\t{{ {}, HBOND_SLAVE_ATTR_{}, {kind}, {},\n\t  {} }},",
             c_string(a.name),
             macro_suffix(a.name),
+            u8::from(a.settable),
             c_string(a.help),
         ));
     }

@@ -5,7 +5,9 @@
 
 use std::fmt;
 
-use hbond_core::options::{by_name, Kind, OptionSpec, OPTIONS};
+use hbond_core::capability::EngineSetting;
+use hbond_core::options::{by_name, slave_attr, Kind, OptionSpec, OPTIONS};
+use hbond_core::slave_info::{slave_attr_by_name, SlaveAttrSpec, SLAVE_ATTRS};
 
 /// Usage text.
 pub const USAGE: &str = "\
@@ -13,6 +15,8 @@ usage: hbondctl COMMAND ...
 
   create NAME [OPTION VALUE]...   create a team
   set NAME OPTION VALUE...        change options of a team
+  set-slave DEV ATTR VALUE...     change settable attributes of a slave
+                                  (engine DRIVER|none|auto)
   delete NAME                     delete a team (its slaves are released)
   enslave NAME DEV...             add devices to a team
   release NAME DEV...             remove devices from a team
@@ -48,6 +52,21 @@ impl PartialEq for OptionArg {
     }
 }
 
+/// One settable slave `ATTR VALUE` pair, checked.
+#[derive(Clone, Debug)]
+pub struct SlaveArg {
+    /// The attribute (a settable one).
+    pub spec: &'static SlaveAttrSpec,
+    /// Its value as given.
+    pub value: String,
+}
+
+impl PartialEq for SlaveArg {
+    fn eq(&self, other: &Self) -> bool {
+        self.spec.attr == other.spec.attr && self.value == other.value
+    }
+}
+
 /// What the user asked for.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Command {
@@ -64,6 +83,13 @@ pub enum Command {
         team: String,
         /// Options to change.
         options: Vec<OptionArg>,
+    },
+    /// Change attributes of a slave (slave changelink).
+    SetSlave {
+        /// The slave.
+        device: String,
+        /// Attributes to change.
+        attrs: Vec<SlaveArg>,
     },
     /// Delete a team.
     Delete {
@@ -138,6 +164,17 @@ pub fn parse(args: &[String]) -> Result<Command, UsageError> {
             }
             Ok(Command::Set { team, options })
         }
+        "set-slave" => {
+            let device = rest
+                .first()
+                .cloned()
+                .ok_or_else(|| usage("set-slave: missing slave name"))?;
+            let attrs = parse_slave_attrs(&rest[1..])?;
+            if attrs.is_empty() {
+                return Err(usage("set-slave: no ATTR VALUE given"));
+            }
+            Ok(Command::SetSlave { device, attrs })
+        }
         "delete" => {
             let team = team("delete")?;
             no_more(&rest[1..])?;
@@ -209,6 +246,49 @@ pub fn parse_options(args: &[String]) -> Result<Vec<OptionArg>, UsageError> {
         });
     }
     Ok(options)
+}
+
+/// Parses settable slave `ATTR VALUE` pairs; each at most once.
+pub fn parse_slave_attrs(args: &[String]) -> Result<Vec<SlaveArg>, UsageError> {
+    let mut attrs: Vec<SlaveArg> = Vec::new();
+    for pair in args.chunks(2) {
+        let name = &pair[0];
+        let settable: Vec<_> = SLAVE_ATTRS
+            .iter()
+            .filter(|a| a.settable)
+            .map(|a| a.name)
+            .collect();
+        let spec = slave_attr_by_name(name).ok_or_else(|| {
+            usage(format!(
+                "unknown slave attribute {name} (settable: {})",
+                settable.join(", ")
+            ))
+        })?;
+        if !spec.settable {
+            return Err(usage(format!(
+                "slave attribute {name} is read-only (settable: {})",
+                settable.join(", ")
+            )));
+        }
+        let Some(value) = pair.get(1) else {
+            return Err(usage(format!("slave attribute {name} needs a value")));
+        };
+        if attrs.iter().any(|a| a.spec.attr == spec.attr) {
+            return Err(usage(format!("slave attribute {name} given twice")));
+        }
+        if spec.attr == slave_attr::ENGINE {
+            EngineSetting::parse(value.as_bytes()).map_err(|e| {
+                usage(format!(
+                    "invalid value '{value}' for engine: {e} (a crypto driver name, none or auto)"
+                ))
+            })?;
+        }
+        attrs.push(SlaveArg {
+            spec,
+            value: value.clone(),
+        });
+    }
+    Ok(attrs)
 }
 
 /// Parses one option value with the table's rules.
@@ -352,6 +432,39 @@ mod tests {
         assert_eq!(err("frobnicate"), "unknown command frobnicate");
         assert_eq!(err(""), "missing command");
         assert_eq!(err("show a b"), "show: unexpected argument b");
+    }
+
+    #[test]
+    fn set_slave_takes_settable_attributes_only() {
+        let Command::SetSlave { device, attrs } = parse(&args(
+            "set-slave veth0 engine ipsecsim-engine-0-rfc4106-gcm-aes",
+        ))
+        .unwrap() else {
+            panic!("not set-slave");
+        };
+        assert_eq!(device, "veth0");
+        assert_eq!(attrs.len(), 1);
+        assert_eq!(attrs[0].spec.name, "engine");
+        assert_eq!(attrs[0].value, "ipsecsim-engine-0-rfc4106-gcm-aes");
+        assert!(parse(&args("set-slave veth0 engine none")).is_ok());
+        assert!(err("set-slave veth0 active 1").starts_with("slave attribute active is read-only"));
+        assert!(err("set-slave veth0 speed 1").starts_with("unknown slave attribute speed"));
+        assert_eq!(
+            err("set-slave veth0 engine"),
+            "slave attribute engine needs a value"
+        );
+        assert_eq!(
+            err("set-slave veth0 engine a engine b"),
+            "slave attribute engine given twice"
+        );
+        assert_eq!(err("set-slave veth0"), "set-slave: no ATTR VALUE given");
+        assert_eq!(err("set-slave"), "set-slave: missing slave name");
+        let long = "x".repeat(128);
+        assert!(
+            err(&format!("set-slave veth0 engine {long}")).starts_with(&format!(
+                "invalid value '{long}' for engine: malformed engine name"
+            ))
+        );
     }
 
     #[test]

@@ -8,8 +8,8 @@ use std::fmt;
 use netlink_packet_core::{NLM_F_CREATE, NLM_F_EXCL};
 use netlink_packet_route::RouteNetlinkMessage;
 
-use crate::cli::{ArgValue, Command, OptionArg};
-use crate::nla::OptionNla;
+use crate::cli::{ArgValue, Command, OptionArg, SlaveArg};
+use crate::nla::{OptionNla, SlaveNla, SlaveValue};
 use crate::rtnl::{self, Rtnl};
 use crate::team::{self, Link};
 use crate::{c_header, cli, show};
@@ -95,6 +95,31 @@ fn dump_links(rtnl: &mut Rtnl) -> Result<Vec<Link>, Failed> {
         .collect())
 }
 
+/// Changes settable attributes of slave `device`; refused for a device
+/// that is not a slave of an hbond team.
+fn set_slave(device: &str, attrs: &[SlaveArg]) -> Result<(), Failed> {
+    let mut rtnl = Rtnl::open().map_err(failed(device))?;
+    let link = lookup(&mut rtnl, device)?;
+    if link.slave_kind.as_deref() != Some(team::KIND) {
+        return Err(Failed {
+            what: device.into(),
+            cause: format!("not a slave of an {} team", team::KIND).into(),
+        });
+    }
+    let nlas: Vec<_> = attrs
+        .iter()
+        .map(|a| SlaveNla {
+            spec: a.spec,
+            value: SlaveValue::Text(a.value.clone()),
+        })
+        .collect();
+    rtnl.request(
+        RouteNetlinkMessage::NewLink(team::slave_change_message(link.index, &nlas)),
+        0,
+    )
+    .map_err(failed(format!("setting slave attributes of {device}")))
+}
+
 /// Enslaves `devices` to `team`, or releases them from it; stops at the
 /// first failure.
 fn set_masters(team: &str, devices: &[String], enslave: bool) -> Result<(), Failed> {
@@ -152,6 +177,7 @@ pub fn run(command: Command) -> Result<(), Box<dyn Error>> {
             )
             .map_err(failed(format!("setting options of {team}")))?;
         }
+        Command::SetSlave { device, attrs } => set_slave(&device, &attrs)?,
         Command::Delete { team } => {
             let mut rtnl = Rtnl::open()?;
             let link = lookup_team(&mut rtnl, &team)?;

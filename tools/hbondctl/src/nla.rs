@@ -76,7 +76,7 @@ pub fn decode_options(payload: &[u8]) -> Result<Vec<OptionNla>, DecodeError> {
 }
 
 /// The value of one slave attribute.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SlaveValue {
     /// A flag.
     Flag(bool),
@@ -88,10 +88,12 @@ pub enum SlaveValue {
     U64(u64),
     /// An Ethernet address.
     HwAddr([u8; 6]),
+    /// A string (NUL-terminated on the wire).
+    Text(String),
 }
 
 /// One attribute of `IFLA_INFO_SLAVE_DATA`.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct SlaveNla {
     /// The attribute, from the table.
     pub spec: &'static SlaveAttrSpec,
@@ -112,6 +114,7 @@ impl Nla for SlaveNla {
             SlaveValue::U32(_) => 4,
             SlaveValue::U64(_) => 8,
             SlaveValue::HwAddr(_) => 6,
+            SlaveValue::Text(ref t) => t.len() + 1,
         }
     }
 
@@ -126,13 +129,16 @@ impl Nla for SlaveNla {
             SlaveValue::U32(v) => emit_u32(buffer, v).expect("buffer sized by value_len"),
             SlaveValue::U64(v) => emit_u64(buffer, v).expect("buffer sized by value_len"),
             SlaveValue::HwAddr(a) => buffer[..6].copy_from_slice(&a),
+            SlaveValue::Text(ref t) => {
+                buffer[..t.len()].copy_from_slice(t.as_bytes());
+                buffer[t.len()] = 0;
+            }
         }
     }
 }
 
-/// The payload of `IFLA_INFO_SLAVE_DATA` carrying `attrs` (the kernel
-/// writes these; the CLI only needs it to test its decoder).
-#[cfg(test)]
+/// The payload of `IFLA_INFO_SLAVE_DATA` carrying `attrs`: the settable
+/// ones in a slave change request (the kernel writes the others).
 pub fn encode_slave_info(attrs: &[SlaveNla]) -> Vec<u8> {
     emit_all(attrs)
 }
@@ -161,6 +167,13 @@ fn decode_slave_value(spec: &SlaveAttrSpec, v: &[u8]) -> Result<SlaveValue, Deco
         SlaveAttrKind::U32 => SlaveValue::U32(parse_u32(v)?),
         SlaveAttrKind::U64 => SlaveValue::U64(parse_u64(v)?),
         SlaveAttrKind::HwAddr => SlaveValue::HwAddr(parse_mac(v)?),
+        SlaveAttrKind::Text => {
+            let text = v.split(|&c| c == 0).next().unwrap_or_default();
+            SlaveValue::Text(
+                String::from_utf8(text.to_vec())
+                    .map_err(|_| DecodeError::from("not UTF-8".to_string()))?,
+            )
+        }
     })
 }
 
@@ -262,6 +275,9 @@ mod tests {
                     SlaveAttrKind::U32 => SlaveValue::U32(7),
                     SlaveAttrKind::U64 => SlaveValue::U64(u64::MAX - 1),
                     SlaveAttrKind::HwAddr => SlaveValue::HwAddr([2, 0, 0, 0, 0, 9]),
+                    SlaveAttrKind::Text => {
+                        SlaveValue::Text("ipsecsim-engine-0-rfc4106-gcm-aes".into())
+                    }
                 },
             })
             .collect();
@@ -269,5 +285,16 @@ mod tests {
             decode_slave_info(&encode_slave_info(&attrs)).unwrap(),
             attrs
         );
+    }
+
+    #[test]
+    fn text_is_nul_terminated() {
+        let engine = SlaveNla {
+            spec: slave_attr_by_number(hbond_core::options::slave_attr::ENGINE).unwrap(),
+            value: SlaveValue::Text("abc".into()),
+        };
+        // 4-byte header + "abc\0".
+        let bytes = encode_slave_info(&[engine]);
+        assert_eq!(&bytes[..], &[8, 0, 10, 0, b'a', b'b', b'c', 0]);
     }
 }

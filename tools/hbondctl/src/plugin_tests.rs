@@ -17,7 +17,7 @@ use netlink_packet_route::RouteNetlinkMessage;
 use crate::nla::{encode_slave_info, OptionNla, SlaveNla, SlaveValue};
 use crate::team;
 use hbond_core::options::by_name;
-use hbond_core::slave_info::SLAVE_ATTRS;
+use hbond_core::slave_info::{slave_attr_by_name, SLAVE_ATTRS};
 
 fn plugin_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../iproute2")
@@ -95,7 +95,7 @@ fn ip_shows_team_options_and_slave_state_as_the_cli_encodes_them() {
             option("lb_interval", 60_000),
         ],
     );
-    let attrs: Vec<SlaveNla> = [
+    let mut attrs: Vec<SlaveNla> = [
         SlaveValue::Flag(true),
         SlaveValue::LinkState(3),
         SlaveValue::U32(4),
@@ -106,6 +106,18 @@ fn ip_shows_team_options_and_slave_state_as_the_cli_encodes_them() {
     .zip(SLAVE_ATTRS)
     .map(|(value, spec)| SlaveNla { spec, value })
     .collect();
+    for (name, value) in [
+        ("inline_esp", SlaveValue::Flag(false)),
+        (
+            "engine",
+            SlaveValue::Text("ipsecsim-engine-7-rfc4106-gcm-aes".into()),
+        ),
+    ] {
+        attrs.push(SlaveNla {
+            spec: slave_attr_by_name(name).unwrap(),
+            value,
+        });
+    }
     let mut slave_link = team::slave_link_message(0, "veth0", 5, encode_slave_info(&attrs));
     // The master is shown by name; keep it resolvable.
     slave_link
@@ -129,10 +141,25 @@ fn ip_shows_team_options_and_slave_state_as_the_cli_encodes_them() {
     assert!(
         stdout.contains(
             "hbond_slave active true link going_up link_failures 4 \
-             perm_hwaddr 02:00:00:00:00:ab tx_packets 8589934592 "
+             perm_hwaddr 02:00:00:00:00:ab tx_packets 8589934592 \
+             inline_esp false engine ipsecsim-engine-7-rfc4106-gcm-aes "
         ),
         "stdout: {stdout}\nstderr: {stderr}"
     );
+}
+
+#[test]
+fn ip_refuses_read_only_slave_attributes_before_sending() {
+    build_plugin();
+    // Refused by the plugin's parser: no device or kernel is involved.
+    let (_, stderr) = run_ip(&["link", "set", "lo", "type", "hbond_slave", "active", "1"]);
+    assert!(
+        stderr.contains("\"active\" is read-only; settable: engine"),
+        "{stderr}"
+    );
+    let long = "x".repeat(128);
+    let (_, stderr) = run_ip(&["link", "set", "lo", "type", "hbond_slave", "engine", &long]);
+    assert!(stderr.contains("longer than 127 bytes"), "{stderr}");
 }
 
 #[test]

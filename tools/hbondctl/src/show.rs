@@ -60,23 +60,25 @@ fn hwaddr(a: &[u8; 6]) -> String {
 
 /// A slave attribute's value as JSON.
 pub fn slave_attr_json(attr: &SlaveNla) -> Value {
-    match attr.value {
+    match &attr.value {
         SlaveValue::Flag(v) => json!(v),
-        SlaveValue::LinkState(v) => json!(link_state_name(v)),
+        SlaveValue::LinkState(v) => json!(link_state_name(*v)),
         SlaveValue::U32(v) => json!(v),
         SlaveValue::U64(v) => json!(v),
-        SlaveValue::HwAddr(a) => json!(hwaddr(&a)),
+        SlaveValue::HwAddr(a) => json!(hwaddr(a)),
+        SlaveValue::Text(t) => json!(t),
     }
 }
 
 /// A slave attribute's value as text.
 pub fn slave_attr_text(attr: &SlaveNla) -> String {
-    match attr.value {
-        SlaveValue::Flag(v) => (if v { "yes" } else { "no" }).into(),
-        SlaveValue::LinkState(v) => link_state_name(v),
+    match &attr.value {
+        SlaveValue::Flag(v) => (if *v { "yes" } else { "no" }).into(),
+        SlaveValue::LinkState(v) => link_state_name(*v),
         SlaveValue::U32(v) => v.to_string(),
         SlaveValue::U64(v) => v.to_string(),
-        SlaveValue::HwAddr(a) => hwaddr(&a),
+        SlaveValue::HwAddr(a) => hwaddr(a),
+        SlaveValue::Text(t) => t.clone(),
     }
 }
 

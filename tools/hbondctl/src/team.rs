@@ -9,10 +9,12 @@ use std::collections::BTreeMap;
 use hbond_core::options::{Kind, OPTIONS};
 use netlink_packet_core::DecodeError;
 use netlink_packet_route::link::{
-    InfoData, InfoKind, InfoPortData, LinkAttribute, LinkInfo, LinkMessage,
+    InfoData, InfoKind, InfoPortData, InfoPortKind, LinkAttribute, LinkInfo, LinkMessage,
 };
 
-use crate::nla::{decode_options, decode_slave_info, encode_options, OptionNla, SlaveNla};
+use crate::nla::{
+    decode_options, decode_slave_info, encode_options, encode_slave_info, OptionNla, SlaveNla,
+};
 
 /// The link kind of a team (`IFLA_INFO_KIND`) and of its slaves
 /// (`IFLA_INFO_SLAVE_KIND`).
@@ -44,6 +46,18 @@ pub fn create_message(name: &str, options: &[OptionNla]) -> LinkMessage {
 /// `RTM_NEWLINK` without `NLM_F_CREATE`: changelink of team `index`.
 pub fn change_message(index: u32, options: &[OptionNla]) -> LinkMessage {
     link_message(index, vec![hbond_link_info(options)])
+}
+
+/// `RTM_NEWLINK` without `NLM_F_CREATE` that changes attributes of slave
+/// `index` (`IFLA_INFO_SLAVE_KIND` hbond, `IFLA_INFO_SLAVE_DATA`).
+pub fn slave_change_message(index: u32, attrs: &[SlaveNla]) -> LinkMessage {
+    link_message(
+        index,
+        vec![LinkAttribute::LinkInfo(vec![
+            LinkInfo::PortKind(InfoPortKind::Other(KIND.into())),
+            LinkInfo::PortData(InfoPortData::Other(encode_slave_info(attrs))),
+        ])],
+    )
 }
 
 /// `RTM_SETLINK` that gives device `index` the master `master` (0 to
@@ -124,7 +138,6 @@ impl Link {
 /// decoding path without a kernel.
 #[cfg(test)]
 pub fn slave_link_message(index: u32, name: &str, master: u32, data: Vec<u8>) -> LinkMessage {
-    use netlink_packet_route::link::InfoPortKind;
     link_message(
         index,
         vec![
@@ -222,7 +235,7 @@ pub fn collect_teams(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::nla::{encode_slave_info, SlaveValue};
+    use crate::nla::SlaveValue;
     use hbond_core::options::by_name;
     use hbond_core::slave_info::SLAVE_ATTRS;
     use netlink_packet_core::{Emitable, Parseable};
@@ -271,6 +284,23 @@ mod tests {
     }
 
     #[test]
+    fn slave_change_carries_the_slave_kind_and_data() {
+        let engine = SlaveNla {
+            spec: hbond_core::slave_info::slave_attr_by_name("engine").unwrap(),
+            value: SlaveValue::Text("none".into()),
+        };
+        let message = through_the_wire(&slave_change_message(9, std::slice::from_ref(&engine)));
+        assert_eq!(message.header.index, 9);
+        let link = Link::from_message(&message);
+        assert_eq!(link.slave_kind.as_deref(), Some(KIND));
+        assert_eq!(link.kind, None);
+        assert_eq!(
+            decode_slave_info(link.slave_data.as_ref().unwrap()).unwrap(),
+            [engine]
+        );
+    }
+
+    #[test]
     fn teams_are_collected_with_their_slaves() {
         let mut team = Link::from_message(&through_the_wire(&create_message("hb0", &[mode_alb()])));
         team.index = 5;
@@ -282,7 +312,7 @@ mod tests {
             6,
             "veth0",
             5,
-            encode_slave_info(&[active]),
+            encode_slave_info(std::slice::from_ref(&active)),
         )));
         let other = Link {
             index: 8,
