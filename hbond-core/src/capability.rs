@@ -108,6 +108,14 @@ impl EngineSetting {
         match text {
             b"" | b"auto" => Ok(Self::Auto),
             b"none" => Ok(Self::Off),
+            // An engine is one driver's implementation; a name with a
+            // template (`rfc4106(...)`, or the driver name of a template
+            // instance) is an algorithm the crypto API would build or pick
+            // at lookup time, possibly waiting for cryptomgr: refused
+            // before any lookup.
+            name if name.iter().any(|&c| c == b'(' || c == b')') => {
+                Err(EngineError::NotADriverName)
+            }
             name => EngineName::new(name)
                 .map(Self::Named)
                 .ok_or(EngineError::Malformed),
@@ -249,6 +257,16 @@ mod tests {
             EngineSetting::parse(b"two words"),
             Err(EngineError::Malformed)
         );
+        // Templates and template instances are not engines, and are refused
+        // before any crypto lookup (which could wait for cryptomgr).
+        for name in [
+            &b"rfc4106(gcm(aes))"[..],
+            b"gcm_base(ctr(aes-aesni),ghash-generic)",
+            b"rfc4106(ipsecsim-engine-0-gcm-aes)",
+            b"odd)name",
+        ] {
+            assert_eq!(EngineSetting::parse(name), Err(EngineError::NotADriverName));
+        }
         assert_eq!(
             EngineSetting::parse(b"caf\xc3\xa9"),
             Err(EngineError::Malformed)

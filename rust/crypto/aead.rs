@@ -192,17 +192,21 @@ unsafe impl Send for AeadTfm {}
 unsafe impl Sync for AeadTfm {}
 
 impl AeadTfm {
-    /// Allocates a transform of `name`, an algorithm name such as
-    /// `rfc4106(gcm(aes))` (the highest-priority implementation) or a driver
-    /// name (that implementation). `ENOENT` if no AEAD has that name.
+    /// Allocates a transform of `name`, an algorithm or driver name of an
+    /// AEAD that is already registered: no module is loaded for it
+    /// (`CRYPTO_NOLOAD`), so a caller holding RTNL never waits for
+    /// modprobe. `ENOENT` if no registered AEAD has that name. A name with a
+    /// template (`rfc4106(gcm(aes))`) may still make cryptomgr build an
+    /// instance and this call wait for it (its self-test): callers under
+    /// RTNL pass plain driver names, which never do.
     ///
     /// Process context only: the crypto API allocates with `GFP_KERNEL`
-    /// (it takes no allocation flags), may load a module named after
-    /// `name` and waits for the implementation's self-test.
+    /// (it takes no allocation flags) and waits for a self-test in progress.
     pub fn new(name: &CStr) -> Result<Self> {
+        let mask = bindings::CRYPTO_NOLOAD;
         // SAFETY: `name` is NUL-terminated; the call may sleep, which our
         // caller (process context, as documented) allows.
-        let tfm = unsafe { bindings::crypto_alloc_aead(name.as_char_ptr(), 0, 0) };
+        let tfm = unsafe { bindings::crypto_alloc_aead(name.as_char_ptr(), 0, mask) };
         let tfm = from_err_ptr(tfm)?;
         // INVARIANT: Allocated above; ours.
         NonNull::new(tfm)

@@ -39,6 +39,13 @@ void hbond_helper_dev_put(struct net_device *dev)
 	dev_put(dev);
 }
 
+/* Registered and not yet being unregistered (the state the core's ethtool
+ * paths require before calling into the driver). */
+bool hbond_helper_dev_is_registered(const struct net_device *dev)
+{
+	return READ_ONCE(dev->reg_state) == NETREG_REGISTERED;
+}
+
 struct net *hbond_helper_dev_net(const struct net_device *dev)
 {
 	return dev_net(dev);

@@ -18,6 +18,7 @@ void hbond_helper_dev_put(struct net_device *dev);
 struct net *hbond_helper_dev_net(const struct net_device *dev);
 void hbond_helper_setup_software_dev(struct net_device *dev);
 bool hbond_helper_netif_running(const struct net_device *dev);
+bool hbond_helper_dev_is_registered(const struct net_device *dev);
 bool hbond_helper_netif_carrier_ok(const struct net_device *dev);
 bool hbond_helper_netif_is_rx_handler_busy(const struct net_device *dev);
 void hbond_helper_set_slave_flags(struct net_device *dev, bool slave);

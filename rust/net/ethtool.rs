@@ -66,18 +66,35 @@ fn field(chars: &[kernel::ffi::c_char]) -> &[u8] {
 impl DriverInfo {
     /// Asks `dev`'s driver (`ethtool_ops.get_drvinfo`, as `ethtool -i`
     /// does, without the core's fallback to the parent device's driver);
-    /// `None` if the driver does not report any.
+    /// `None` if the driver does not report any, or if the device is not
+    /// registered (being unregistered, its driver may have freed what
+    /// `get_drvinfo` reads). Like the core, wraps the call in the driver's
+    /// `begin`/`complete` (drivers resume a runtime-suspended device there);
+    /// `None` if `begin` fails.
     pub fn of(dev: &Device, _rtnl: &Rtnl) -> Option<Self> {
+        // SAFETY: The device is valid.
+        if !unsafe { bindings::hbond_helper_dev_is_registered(dev.as_raw()) } {
+            return None;
+        }
         // SAFETY: All-zeroes is a valid, empty drvinfo block.
         let mut info: bindings::ethtool_drvinfo = unsafe { core::mem::zeroed() };
-        // SAFETY: The device is valid; its ethtool ops, if any, are static
-        // tables that live as long as it is registered. The core calls
-        // `get_drvinfo` under RTNL (held: `_rtnl`) with a zeroed block that
-        // is the callee's for the call, as here.
+        // SAFETY: The device is valid and registered (checked above, under
+        // RTNL, which unregistration takes: it stays so during the call);
+        // its ethtool ops, if any, are static tables. The core calls
+        // `begin`, `get_drvinfo` and `complete` under RTNL (held: `_rtnl`),
+        // with a zeroed block that is the callee's for the call, as here.
         unsafe {
-            let ops = (*dev.as_raw()).ethtool_ops;
-            let get = ops.as_ref()?.get_drvinfo?;
+            let ops = (*dev.as_raw()).ethtool_ops.as_ref()?;
+            let get = ops.get_drvinfo?;
+            if let Some(begin) = ops.begin {
+                if begin(dev.as_raw()) < 0 {
+                    return None;
+                }
+            }
             get(dev.as_raw(), &mut info);
+            if let Some(complete) = ops.complete {
+                complete(dev.as_raw());
+            }
         }
         Some(Self { info })
     }

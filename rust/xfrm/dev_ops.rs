@@ -80,9 +80,10 @@ pub trait XfrmDevOps: Sized + 'static {
     fn add(dev: Option<&Device>, state: &State, extack: &mut ExtAck) -> Result<Self::Sa>;
 
     /// The SA is being deleted; the data path may still see it until it is
-    /// freed. `dev` as for [`XfrmDevOps::add`] (a master that moves SAs
-    /// clears `real_dev` first).
-    fn delete(_dev: Option<&Device>, _state: &State, _sa: &Self::Sa) {}
+    /// freed. Called only when `real_dev` (or `xso.dev`) is one of the
+    /// driver's devices: a master that moves SAs and clears `real_dev`
+    /// first gets no `delete`, only `free`.
+    fn delete(_dev: &Device, _state: &State, _sa: &Self::Sa) {}
 
     /// Whether the device can process this packet with `state`.
     fn offload_ok(_pkt: &OffloadCandidate<'_>, _state: &State) -> bool {
@@ -192,9 +193,13 @@ impl<T: XfrmDevOps> Adapter<T> {
 
     /// Runs `f` with the driver state in `state`'s handle, if set, inside
     /// an RCU read-side section. Only for states whose handle this driver
-    /// set: the data path checks the device first ([`Adapter::with_sa`]);
-    /// a callback of this table is only called for states the driver
-    /// programmed.
+    /// set: the data path and the delete and ESN callbacks check first that
+    /// `real_dev` (or `xso.dev`) is one of ours, which a master sets only
+    /// after our `add` succeeded. (During a failover the handle read may
+    /// already be the entry added for the new device; entries do not
+    /// depend on the device, see [`XfrmDevOps::add`].) `free` cannot check:
+    /// a master clears `real_dev` before calling it, so it relies on being
+    /// called only for states it programmed here, as bonding does.
     fn with_handle<R>(state: &State, f: impl FnOnce(&T::Sa) -> R) -> Option<R> {
         // SAFETY: Nestable, callable from any context.
         unsafe { bindings::hbond_helper_rcu_read_lock() };
@@ -238,11 +243,17 @@ impl<T: XfrmDevOps> Adapter<T> {
     /// Only called by the kernel through the callback table, with the
     /// arguments its C prototype documents.
     unsafe extern "C" fn delete_callback(x: *mut bindings::xfrm_state) {
-        // SAFETY: The stack (or a master) passes a valid state we
-        // programmed.
+        // SAFETY: The stack (or a master) passes a valid state.
         let state = unsafe { State::from_raw(x) };
         // SAFETY: In a callback, with its state; used during it only.
-        let dev = unsafe { Self::callback_dev(state) };
+        let Some(dev) = (unsafe { Self::callback_dev(state) }) else {
+            // Neither `real_dev` nor `xso.dev` is ours: a master calling
+            // us for an SA programmed elsewhere (6.12's bonding only warns
+            // when its active slave is not the SA's `real_dev`), or one that
+            // cleared `real_dev` before the call: the handle may not be
+            // ours, leave it.
+            return;
+        };
         Self::with_handle(state, |sa| T::delete(dev, state, sa));
     }
 
@@ -287,9 +298,13 @@ impl<T: XfrmDevOps> Adapter<T> {
     /// Only called by the kernel through the callback table, with the
     /// arguments its C prototype documents.
     unsafe extern "C" fn advance_esn_callback(x: *mut bindings::xfrm_state) {
-        // SAFETY: The stack (or a master) passes a valid state we
-        // programmed.
+        // SAFETY: The stack (or a master) passes a valid state.
         let state = unsafe { State::from_raw(x) };
+        // SAFETY: In a callback, with its state; used during it only.
+        if unsafe { Self::callback_dev(state) }.is_none() {
+            // As in `delete_callback`: not programmed on one of ours.
+            return;
+        }
         Self::with_handle(state, |sa| T::advance_esn(state, sa));
     }
 }

@@ -216,12 +216,9 @@ impl Team {
         rtnl: &Rtnl,
     ) -> Result<(), Refusal> {
         let setting = EngineSetting::parse(text).map_err(|e| Refusal::new(e, EINVAL))?;
-        let current = {
-            let st = self.state.lock();
-            let s = st.index_of(slave.ifindex()).and_then(|i| st.slaves.get(i));
-            s.and_then(|s| s.esp.engine.clone())
-        };
-        let engine = resolve(master, slave, setting, current.as_ref(), rtnl)?;
+        // Every name written is validated again, the current one too (its
+        // provider may have gone since).
+        let engine = resolve(master, slave, setting, None, rtnl)?;
         self.store_esp(master, slave, inline_capable(slave), setting, engine);
         Ok(())
     }

@@ -691,7 +691,10 @@ impl Team {
         entry.publish_link();
         // Room was reserved above, so this does not allocate; were it to
         // fail, the entry (and its hook) is dropped and all is undone.
-        if let Err(e) = self.state.lock().slaves.push(entry, GFP_KERNEL) {
+        // The result first: the team lock must not be held while the undo
+        // below removes sysfs files (whose readers take it) or runs.
+        let pushed = self.state.lock().slaves.push(entry, GFP_KERNEL);
+        if let Err(e) = pushed {
             self.context.slave_sysfs.remove(slave);
             undo.run(rtnl);
             return Err(e.into());
