@@ -53,12 +53,17 @@ pub trait Link: Sized + Send + Sync + 'static {
 
     /// Policy of the kind's `IFLA_INFO_DATA` attributes, indexed by attribute
     /// number (entry 0 is usually [`NlaPolicy::strict_start`]). Empty: the
-    /// kind takes no attributes.
+    /// kind takes no attributes. rtnetlink parses these leniently: numbers
+    /// above the table's last entry are ignored, not refused. A table of
+    /// [`RTNL_MAX_TYPE`] + 1 entries, rejecting the unused ones, refuses
+    /// every number rtnetlink would look at (a newer tool's attribute gets
+    /// an error, not a silent no-op).
     const DATA_POLICY: &'static [NlaPolicy] = &[];
 
     /// Policy of the `IFLA_INFO_SLAVE_DATA` attributes a master of this kind
     /// takes for its lower devices (`ip link set DEV type KIND_slave ...`),
-    /// indexed like [`Link::DATA_POLICY`]. Empty: none.
+    /// indexed like [`Link::DATA_POLICY`]; [`RTNL_SLAVE_MAX_TYPE`] + 1
+    /// entries refuse unknown numbers as there. Empty: none.
     const SLAVE_POLICY: &'static [NlaPolicy] = &[];
 
     /// Upper bound of the space [`Link::fill_info`] needs.
@@ -552,7 +557,12 @@ pub const IFINFOMSG_SIZE: usize = core::mem::size_of::<bindings::ifinfomsg>();
 
 /// Highest slave attribute number rtnetlink parses (`RTNL_SLAVE_MAX_TYPE`
 /// in `net/core/rtnetlink.c`, not in a header).
-const RTNL_SLAVE_MAX_TYPE: usize = 44;
+pub const RTNL_SLAVE_MAX_TYPE: usize = 44;
+
+/// Highest `IFLA_INFO_DATA` attribute number rtnetlink parses
+/// (`RTNL_MAX_TYPE` in `net/core/rtnetlink.c`; a larger `maxtype` fails
+/// every request).
+pub const RTNL_MAX_TYPE: usize = 50;
 
 /// Entries of an `IFLA_*` attribute table.
 const IFLA_TABLE_LEN: usize = bindings::__IFLA_MAX as usize;
@@ -726,6 +736,10 @@ impl<T: Link> Adapter<T> {
         ops.validate = Some(Self::validate_callback);
         ops.newlink = Some(Self::newlink_callback);
         ops.dellink = Some(Self::dellink_callback);
+        assert!(
+            T::DATA_POLICY.len() <= RTNL_MAX_TYPE + 1,
+            "DATA_POLICY is longer than rtnetlink's attribute table"
+        );
         if !T::DATA_POLICY.is_empty() {
             ops.maxtype = T::DATA_POLICY.len() as u32 - 1;
             ops.policy = T::DATA_POLICY.as_ptr().cast();

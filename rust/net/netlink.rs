@@ -20,7 +20,9 @@ impl NlaPolicy {
     }
 
     /// Attribute number 0 of a table: asks for strict validation (exact
-    /// lengths, no unknown attributes) of every attribute from 1 on.
+    /// lengths, no trailing data) of every attribute from 1 on. Numbers
+    /// beyond the table are still ignored by rtnetlink's lenient parse: see
+    /// [`super::link::Link::DATA_POLICY`].
     pub const fn strict_start() -> Self {
         let mut p = Self::with_type(bindings::NLA_UNSPEC);
         p.0.__bindgen_anon_1.strict_start_type = 1;

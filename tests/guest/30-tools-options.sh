@@ -110,5 +110,15 @@ ok "hbondctl show prints the options as text" \
 	bash -c "ip netns exec $A '$CTL' show hb0 | grep -qE '^    primary +veth0$'"
 fails_with "hbondctl show of a missing team fails" "no such hbond team" ctl show hb9
 fails_with "hbondctl set on a device that is not a team fails" "not an hbond team" ctl set veth0 miimon 1
+# Attributes this module does not know (a newer tool's) are refused, not
+# ignored; the known ones, sent the same raw way, are accepted.
+RAW="ip netns exec $A python3 $(cd "$(dirname "$0")/../.." && pwd)/tools/rtnl-attr.py"
+ok "raw: a known team attribute (miimon 250) is accepted" $RAW hb0 hbond data 5 u32:250
+ok "raw: miimon is 250" test "$(ip netns exec $A cat /sys/class/net/hb0/hbond/miimon)" = 250
+fails_with "raw: an unknown team attribute (40) is refused" "^error" $RAW hb0 hbond data 40 u32:1
+fails_with "raw: the last number rtnetlink parses (50) is refused" "^error" $RAW hb0 hbond data 50 u32:1
+ok "raw: a known slave attribute (engine none) is accepted" $RAW veth0 hbond slave 10 str:none
+fails_with "raw: an unknown slave attribute (30) is refused" "^error" $RAW veth0 hbond slave 30 u32:1
+fails_with "raw: a read-only slave attribute (link, 2) is refused" "^error" $RAW veth0 hbond slave 2 u32:1
 ok "delete the teams" bash -c "ip -n $A link del hb0 && ip -n $A link del hb1"
 tap_done

@@ -10,7 +10,7 @@ use crate::hbond_core::{
 use crate::kernel_ext::net::{
     device::{AddrLists, MacAddr, Rtnl, VlanProto},
     features::Features,
-    link::{Link, LinkDevice, NewLink, RxFlagsChange},
+    link::{Link, LinkDevice, NewLink, RxFlagsChange, RTNL_MAX_TYPE, RTNL_SLAVE_MAX_TYPE},
     netlink::{attr_size, Attrs, NlMsg, NlaPolicy},
     stats::Stats64,
     Device, ExtAck, SkBuff,
@@ -23,7 +23,9 @@ use kernel::{c_str, prelude::*, sync::Arc};
 /// The `hbond` link type.
 pub(crate) struct Hbond;
 
-pub(crate) const POLICY_LEN: usize = attr::MAX as usize + 1;
+/// Every number rtnetlink parses: unknown ones are refused, not ignored.
+pub(crate) const POLICY_LEN: usize = RTNL_MAX_TYPE + 1;
+const _: () = assert!(attr::MAX as usize <= RTNL_MAX_TYPE);
 
 /// The `IFLA_INFO_DATA` policy, built from the option table.
 const POLICY: [NlaPolicy; POLICY_LEN] = {
@@ -42,7 +44,9 @@ const POLICY: [NlaPolicy; POLICY_LEN] = {
     p
 };
 
-pub(crate) const SLAVE_POLICY_LEN: usize = slave_attr::MAX as usize + 1;
+/// As [`POLICY_LEN`].
+pub(crate) const SLAVE_POLICY_LEN: usize = RTNL_SLAVE_MAX_TYPE + 1;
+const _: () = assert!(slave_attr::MAX as usize <= RTNL_SLAVE_MAX_TYPE);
 
 /// The `IFLA_INFO_SLAVE_DATA` policy: of the slave attributes only the
 /// settable one, `engine` (a crypto API name, see

@@ -10,7 +10,7 @@ use crate::kernel_ext::net::{
     device::{MacAddr, Rtnl},
     ethtool,
     features::Features,
-    link::{Link, LinkDevice, NewLink, PairPeer, UnregisterQueue, IFINFOMSG_SIZE},
+    link::{Link, LinkDevice, NewLink, PairPeer, UnregisterQueue, IFINFOMSG_SIZE, RTNL_MAX_TYPE},
     netlink::NlaPolicy,
     stats::Stats64,
     sysfs::GroupRegistration,
@@ -33,10 +33,13 @@ pub(crate) struct Ipsecsim;
 /// attributes (`ip link add sim0 type ipsecsim peer name sim1 ...`).
 pub(crate) const IPSECSIM_INFO_PEER: u16 = 1;
 
-const POLICY: [NlaPolicy; 2] = [
-    NlaPolicy::strict_start(),
-    NlaPolicy::min_len(IFINFOMSG_SIZE as u16),
-];
+/// Every number rtnetlink parses: unknown ones are refused, not ignored.
+const POLICY: [NlaPolicy; RTNL_MAX_TYPE + 1] = {
+    let mut p = [NlaPolicy::reject(); RTNL_MAX_TYPE + 1];
+    p[0] = NlaPolicy::strict_start();
+    p[IPSECSIM_INFO_PEER as usize] = NlaPolicy::min_len(IFINFOMSG_SIZE as u16);
+    p
+};
 
 /// State shared by all ipsecsim devices of the module.
 pub(crate) struct SimContext {
