@@ -23,6 +23,7 @@ mod team;
 
 use kernel::sync::Arc;
 use kernel_ext::net::{link, notifier::NotifierRegistration, sysfs::GroupRegistration};
+use kernel_ext::rcu_hash::RcuBarrier;
 
 module! {
     type: HbondModule,
@@ -38,6 +39,9 @@ struct HbondModule {
     // slaves) goes first.
     _link: link::Registration<master::Hbond>,
     _events: NotifierRegistration<events::SlaveEvents>,
+    // Last: waits for the RCU callbacks that free SA registry entries
+    // (module code) once everything above is gone.
+    _rcu: RcuBarrier,
 }
 
 impl kernel::Module for HbondModule {
@@ -55,6 +59,7 @@ impl kernel::Module for HbondModule {
         Ok(Self {
             _link: link,
             _events: events,
+            _rcu: RcuBarrier::new(),
         })
     }
 }
