@@ -17,6 +17,7 @@ mod events;
 mod kunit_tests;
 mod master;
 mod rx_filter;
+mod sa_registry;
 mod slave;
 mod sysfs;
 mod team;
