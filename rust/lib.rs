@@ -21,6 +21,7 @@ pub mod kunit;
 pub mod kvec_ext;
 pub mod net;
 pub mod rcu_box;
+pub mod rcu_hash;
 pub mod sync_ext;
 pub mod workqueue_ext;
 pub mod xfrm;

@@ -13,5 +13,9 @@ pub mod capability;
 pub mod link;
 #[path = "../../../hbond-core/src/options.rs"]
 pub mod options;
+#[path = "../../../hbond-core/src/path.rs"]
+pub mod path;
+#[path = "../../../hbond-core/src/sa.rs"]
+pub mod sa;
 #[path = "../../../hbond-core/src/stats.rs"]
 pub mod stats;

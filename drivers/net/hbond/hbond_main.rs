@@ -17,12 +17,14 @@ mod events;
 mod kunit_tests;
 mod master;
 mod rx_filter;
+mod sa_registry;
 mod slave;
 mod sysfs;
 mod team;
 
 use kernel::sync::Arc;
 use kernel_ext::net::{link, notifier::NotifierRegistration, sysfs::GroupRegistration};
+use kernel_ext::rcu_hash::RcuBarrier;
 
 module! {
     type: HbondModule,
@@ -38,6 +40,9 @@ struct HbondModule {
     // slaves) goes first.
     _link: link::Registration<master::Hbond>,
     _events: NotifierRegistration<events::SlaveEvents>,
+    // Last: waits for the RCU callbacks that free SA registry entries
+    // (module code) once everything above is gone.
+    _rcu: RcuBarrier,
 }
 
 impl kernel::Module for HbondModule {
@@ -55,6 +60,7 @@ impl kernel::Module for HbondModule {
         Ok(Self {
             _link: link,
             _events: events,
+            _rcu: RcuBarrier::new(),
         })
     }
 }

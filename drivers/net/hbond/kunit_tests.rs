@@ -2,19 +2,26 @@
 
 //! KUnit suites of hbond: the decision logic as compiled into the kernel,
 //! the option table as the netlink and sysfs paths use it, and the
-//! kernel's rules for a master's features as the team applies them.
+//! kernel's rules for a master's features as the team applies them; the
+//! SA registry at the size it is built for.
 
 use crate::hbond_core::{
     aft::{select_active, Candidate},
     alb::{self, AlbSlave, BUCKETS},
     options::{attr, by_name, Config, Reselect},
+    path::{Dir, DropReason, EngineId, MemberId},
+    sa::{Counter, Family, Outcome, SaEntry, SaKey},
     stats,
 };
 use crate::kernel_ext::{
     kunit::Test,
     net::{features::Features, netlink::Attrs},
+    sync_ext::with_bh_disabled,
 };
-use crate::{kunit_expect, kunit_expect_eq, kunit_suite};
+use crate::sa_registry::SaRegistry;
+use crate::{kunit_assert, kunit_expect, kunit_expect_eq, kunit_suite};
+use kernel::alloc::flags::{GFP_ATOMIC, GFP_KERNEL};
+use kernel::prelude::*;
 
 const UP: Candidate = Candidate {
     usable: true,
@@ -93,6 +100,159 @@ fn stats_fold_sums_growth(test: &Test) {
     stats::fold(&mut total, &[15, 3], &[10, 4]);
     kunit_expect_eq!(test, total, [5, 0]);
 }
+
+/// Number of SAs the registry is sized for; half IPv4, half IPv6.
+const N_SAS: u32 = 10_000;
+
+/// The `i`th of [`N_SAS`] distinct keys: IPv4 peers in a /16 with
+/// sequential SPIs for even `i`, IPv6 peers in one /64 for odd `i`.
+fn key(i: u32) -> SaKey {
+    if i % 2 == 0 {
+        SaKey::v4([10, 1, (i >> 8) as u8, i as u8], 0x1000 + i, 50)
+    } else {
+        let mut d = [0u8; 16];
+        d[..8].copy_from_slice(&[0x20, 1, 0xd, 0xb8, 0, 0, 0, 0]);
+        d[12..].copy_from_slice(&i.to_be_bytes());
+        SaKey::v6(d, 0x200 + i, 50)
+    }
+}
+
+fn entry(i: u32) -> SaEntry {
+    let dir = if i % 3 == 0 { Dir::In } else { Dir::Out };
+    SaEntry::new(key(i), dir, i % 5 == 0)
+}
+
+/// A registry holding the [`N_SAS`] SAs of [`entry`].
+fn full_registry(test: &Test) -> Option<Pin<KBox<SaRegistry>>> {
+    let reg = SaRegistry::new(GFP_KERNEL).and_then(|r| KBox::try_pin_init(r, GFP_KERNEL));
+    let Ok(reg) = reg else {
+        kunit_expect!(test, false);
+        return None;
+    };
+    let added = (0..N_SAS).filter(|&i| reg.add(&entry(i), GFP_KERNEL).is_ok());
+    kunit_expect_eq!(test, added.count(), N_SAS as usize);
+    kunit_expect_eq!(test, reg.len(), N_SAS as usize);
+    Some(reg)
+}
+
+/// Whether `reg` has the SA of `entry(i)`, with its direction and ESN.
+fn has(reg: &SaRegistry, i: u32) -> bool {
+    let e = entry(i);
+    reg.lookup(&e.key, |sa| {
+        sa.is_some_and(|sa| *sa.sa_key() == e.key && sa.view() == e.view() && sa.esn() == e.esn)
+    })
+}
+
+fn sa_registry_finds_10000(test: &Test) {
+    let Some(reg) = full_registry(test) else {
+        return;
+    };
+    kunit_expect_eq!(
+        test,
+        (0..N_SAS).filter(|&i| has(&reg, i)).count(),
+        N_SAS as usize
+    );
+    // Missing keys: another SPI, another family for the same bytes.
+    let other_spi = SaKey {
+        spi: 0xffff_fff0,
+        ..key(0)
+    };
+    let other_family = SaKey {
+        family: Family::V6,
+        ..key(0)
+    };
+    kunit_expect!(test, reg.lookup(&other_spi, |s| s.is_none()));
+    kunit_expect!(test, reg.lookup(&other_family, |s| s.is_none()));
+    // 10,000 SAs in 4096 buckets: the host test (`sa.rs`,
+    // `hash_spreads_10000_sas`) bounds the fullest bucket by 16.
+    kunit_expect!(test, reg.largest_bucket() <= 16);
+}
+
+fn sa_registry_refuses_duplicate(test: &Test) {
+    let Some(reg) = full_registry(test) else {
+        return;
+    };
+    // Same key, other direction and ESN: refused, the original stays.
+    let mut dup = entry(7);
+    dup.dir = Dir::In;
+    dup.esn = true;
+    kunit_expect_eq!(test, reg.add(&dup, GFP_KERNEL), Err(EEXIST));
+    kunit_expect_eq!(test, reg.len(), N_SAS as usize);
+    kunit_expect!(test, has(&reg, 7));
+}
+
+fn sa_registry_removes_half(test: &Test) {
+    let Some(reg) = full_registry(test) else {
+        return;
+    };
+    // Removal runs in atomic context (`xdo_dev_state_delete` under
+    // `x->lock`): from a softirq-like section here.
+    let removed = with_bh_disabled(|| {
+        (0..N_SAS)
+            .step_by(2)
+            .filter(|i| reg.remove(&key(*i)))
+            .count()
+    });
+    kunit_expect_eq!(test, removed, N_SAS as usize / 2);
+    kunit_expect_eq!(test, reg.len(), N_SAS as usize / 2);
+    kunit_expect!(test, !reg.remove(&key(0)));
+    kunit_expect!(test, (0..N_SAS).all(|i| has(&reg, i) == (i % 2 == 1)));
+    // A removed key can be added again, from atomic context.
+    kunit_expect_eq!(
+        test,
+        with_bh_disabled(|| reg.add(&entry(0), GFP_ATOMIC)),
+        Ok(())
+    );
+    kunit_expect!(test, has(&reg, 0));
+    // Dropped non-empty: every entry is freed after a grace period
+    // (kmemleak checks at the end of the guest run).
+}
+
+fn sa_registry_publishes_state(test: &Test) {
+    let reg = SaRegistry::new(GFP_KERNEL).and_then(|r| KBox::try_pin_init(r, GFP_KERNEL));
+    let Ok(reg) = reg else {
+        kunit_expect!(test, false);
+        return;
+    };
+    let mut e = entry(1);
+    kunit_assert!(test, reg.add(&e, GFP_KERNEL).is_ok());
+    e.set_home(MemberId(2));
+    e.add_slot(EngineId(0));
+    e.set_sticky(EngineId(0));
+    reg.lookup(&e.key, |sa| {
+        if let Some(sa) = sa {
+            sa.publish(&e);
+            sa.record(Outcome::Inline, 100);
+            sa.record(Outcome::Dropped(DropReason::IcvFailure), 60);
+        }
+    });
+    kunit_expect!(test, has_view(&reg, &e));
+    let c = reg.lookup(&e.key, |sa| sa.map(|sa| sa.counters()));
+    kunit_assert!(test, c.is_some());
+    let c = c.unwrap_or_default();
+    kunit_expect_eq!(test, c.get(Counter::InlineBytes), 100);
+    kunit_expect_eq!(test, c.get(Counter::DroppedPackets), 1);
+    kunit_expect_eq!(test, c.get(Counter::DropIcv), 1);
+    kunit_expect_eq!(test, c.get(Counter::EnginePackets), 0);
+}
+
+fn has_view(reg: &SaRegistry, e: &SaEntry) -> bool {
+    reg.lookup(&e.key, |sa| sa.is_some_and(|sa| sa.view() == e.view()))
+}
+
+kunit_suite!(
+    hbond_sa_registry_kunit,
+    "hbond_sa_registry",
+    [
+        ("sa_registry_finds_10000", sa_registry_finds_10000),
+        (
+            "sa_registry_refuses_duplicate",
+            sa_registry_refuses_duplicate
+        ),
+        ("sa_registry_removes_half", sa_registry_removes_half),
+        ("sa_registry_publishes_state", sa_registry_publishes_state),
+    ]
+);
 
 kunit_suite!(
     hbond_logic_kunit,
