@@ -22,6 +22,23 @@ drivers such as the ipsecsim engines.
                                      each) back to back until DRIVER is gone
                                      (ENOENT) or SECS pass; prints
                                      "<count> gone" or "<count> timeout"
+  afalg-aead.py race DRIVER FILE SECS
+                                     a removal of DRIVER (an rfc4106(gcm(aes))
+                                     driver) against new transforms of
+                                     seqiv(DRIVER): makes and frees one (the
+                                     template instance stays), holds a
+                                     transform of DRIVER (prints "holding")
+                                     until FILE reads non-zero (a pause
+                                     injected between the check for users
+                                     and the removal), frees it, waits until
+                                     FILE reads 0 (the pause has begun), then
+                                     makes transforms of seqiv(DRIVER) back
+                                     to back for SECS seconds, keeping each
+                                     one made, and seals and opens a message
+                                     through each; prints "first_ms=<time of
+                                     the first attempt> made=<n> worked=<n>
+                                     failed=<n> errors=<errno names>"; exit 0
+                                     if every transform made works
 
 DRIVER is an algorithm or driver name of rfc4106(gcm(aes)).
 """
@@ -145,6 +162,72 @@ def hold(driver, secs):
     return 0
 
 
+def seqiv_roundtrip(alg):
+    # seqiv() takes the associated data without the IV (for ESP: SPI and
+    # sequence number) and puts its IV over the first 8 bytes of the text.
+    assoc = bytes(8)
+    text = bytes(8) + os.urandom(16)
+    conn, _ = alg.accept()
+    try:
+        conn.sendmsg_afalg([assoc + text], op=socket.ALG_OP_ENCRYPT, iv=IV, assoclen=len(assoc))
+        sealed = conn.recv(len(assoc) + len(text) + TAG_LEN)[len(assoc):]
+    finally:
+        conn.close()
+    conn, _ = alg.accept()
+    try:
+        conn.sendmsg_afalg([assoc + sealed], op=socket.ALG_OP_DECRYPT, iv=IV, assoclen=len(assoc))
+        opened = conn.recv(len(assoc) + len(sealed) - TAG_LEN)[len(assoc):]
+    finally:
+        conn.close()
+    return opened[8:] == text[8:] and sealed[8:24] != text[8:]
+
+
+def wait_file(path, pred, secs):
+    deadline = time.monotonic() + secs
+    while time.monotonic() < deadline:
+        with open(path) as f:
+            if pred(int(f.read())):
+                return True
+        time.sleep(0.01)
+    return False
+
+
+def race(driver, path, secs):
+    outer = f"seqiv({driver})"
+    transform(outer).close()
+    held = transform(driver)
+    print("holding", flush=True)
+    if not wait_file(path, lambda ms: ms != 0, 60):
+        print("no pause injected")
+        return 1
+    held.close()
+    if not wait_file(path, lambda ms: ms == 0, 30):
+        print("the pause never began")
+        return 1
+    kept, errors, first_ms = [], [], None
+    deadline = time.monotonic() + secs
+    while time.monotonic() < deadline and len(kept) < 100:
+        start = time.monotonic()
+        try:
+            kept.append(transform(outer))
+        except OSError as e:
+            errors.append(errno.errorcode.get(e.errno, str(e.errno)))
+        if first_ms is None:
+            first_ms = (time.monotonic() - start) * 1000
+        time.sleep(0.02)
+    worked = 0
+    for alg in kept:
+        try:
+            worked += seqiv_roundtrip(alg)
+        except OSError as e:
+            errors.append("use:" + errno.errorcode.get(e.errno, str(e.errno)))
+        alg.close()
+    names = ",".join(sorted(set(errors))) or "-"
+    print(f"first_ms={first_ms:.0f} made={len(kept)} worked={worked} "
+          f"failed={len(errors)} errors={names}")
+    return 0 if worked == len(kept) else 1
+
+
 def churn(driver, secs):
     deadline = time.monotonic() + secs
     count = 0
@@ -180,6 +263,8 @@ def main(argv):
         return hold(argv[2], float(argv[3]))
     if len(argv) >= 4 and argv[1] == "churn":
         return churn(argv[2], float(argv[3]))
+    if len(argv) >= 5 and argv[1] == "race":
+        return race(argv[2], argv[3], float(argv[4]))
     print(__doc__, file=sys.stderr)
     return 2
 

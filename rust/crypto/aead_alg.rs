@@ -19,7 +19,7 @@
 
 use crate::kernel_ext::crypto::aead::Direction;
 use crate::kernel_ext::{bindings, error as errno};
-use core::{marker::PhantomData, mem::MaybeUninit, ptr::NonNull};
+use core::{marker::PhantomData, mem::MaybeUninit, ptr::NonNull, sync::atomic::AtomicU32};
 use kernel::{
     alloc::{flags::GFP_KERNEL, KBox},
     error::{code, to_result, Error, Result},
@@ -389,13 +389,36 @@ impl<T: AeadDriver> Registration<T> {
     /// Unregisters the algorithm (if still registered) and frees it, unless
     /// transforms still use it: then the registration is handed back,
     /// unchanged, to try again later. May sleep.
-    pub fn try_release(mut self) -> core::result::Result<(), Self> {
+    pub fn try_release(self) -> core::result::Result<(), Self> {
+        self.release(None)
+    }
+
+    /// Longest pause [`Registration::try_release_pausing`] makes.
+    pub const MAX_PAUSE_MS: u32 = bindings::HBOND_CRYPTO_UNREGISTER_PAUSE_MAX_MS;
+
+    /// Fault injection for tests: as [`Registration::try_release`], but if
+    /// the algorithm is registered and unused, takes the value of
+    /// `pause_ms` (leaving 0, so that one write makes one pause) and sleeps
+    /// that many milliseconds, at most [`Self::MAX_PAUSE_MS`], between the
+    /// check for users and the removal. The crypto API's `crypto_alg_sem`
+    /// stays held for writing meanwhile: every crypto API lookup,
+    /// registration and template instantiation waits, so callers must not
+    /// hold locks such waiters may hold (RTNL, for one). May sleep.
+    pub fn try_release_pausing(self, pause_ms: &AtomicU32) -> core::result::Result<(), Self> {
+        self.release(Some(pause_ms))
+    }
+
+    fn release(mut self, pause_ms: Option<&AtomicU32>) -> core::result::Result<(), Self> {
         let alg = self.raw_alg();
+        let pause = pause_ms.map_or(core::ptr::null_mut(), AtomicU32::as_ptr);
         let free = if self.registered {
+            let unregister_if_unused = bindings::hbond_helper_crypto_unregister_aead_if_unused;
             // SAFETY: The algorithm is registered (type invariant); the
             // helper checks for users and unregisters in one critical
-            // section, so none can appear in between.
-            let done = unsafe { bindings::hbond_helper_crypto_unregister_aead_if_unused(alg) };
+            // section, so none can appear in between. `pause` is null or
+            // points to an atomic that outlives the call, which the helper
+            // only accesses atomically.
+            let done = unsafe { unregister_if_unused(alg, pause) };
             if done {
                 // INVARIANT: Unregistered by the helper.
                 self.registered = false;

@@ -557,15 +557,31 @@ static void hbond_crypto_remove_alg_locked(struct crypto_alg *alg,
  * (a self-test larval, a transform). crypto_unregister_alg() cannot be used:
  * it checks the count only after dropping the lock, then WARNs and keeps
  * the alg half-removed.
+ *
+ * Fault injection (tests): if pause_ms is not NULL and alg is unused, the
+ * value is taken from *pause_ms (leaving 0, so a pause happens once) and
+ * the helper sleeps that long, at most HBOND_CRYPTO_UNREGISTER_PAUSE_MAX_MS,
+ * between the check and the removal, still holding crypto_alg_sem for
+ * writing: every lookup, registration and template instantiation waits
+ * for the removal meanwhile.
  */
-bool hbond_helper_crypto_unregister_aead_if_unused(struct aead_alg *alg)
+bool hbond_helper_crypto_unregister_aead_if_unused(struct aead_alg *alg, u32 *pause_ms)
 {
 	struct crypto_alg *base = &alg->base;
 	LIST_HEAD(to_put);
 	bool unused;
+	u32 pause;
 
 	down_write(&crypto_alg_sem);
 	unused = refcount_read(&base->cra_refcnt) == 1;
+	if (unused && pause_ms) {
+		pause = min_t(u32, xchg(pause_ms, 0), HBOND_CRYPTO_UNREGISTER_PAUSE_MAX_MS);
+		if (pause) {
+			pr_info("%s: unused, removed after an injected pause of %u ms\n",
+				base->cra_driver_name, pause);
+			msleep(pause);
+		}
+	}
 	if (unused)
 		hbond_crypto_remove_alg_locked(base, &to_put);
 	up_write(&crypto_alg_sem);

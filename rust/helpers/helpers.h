@@ -96,7 +96,9 @@ void *hbond_helper_crypto_aead_ctx(struct crypto_aead *tfm);
 struct aead_alg *hbond_helper_crypto_aead_alg(struct crypto_aead *tfm);
 struct crypto_aead *hbond_helper_crypto_aead_reqtfm(struct aead_request *req);
 void hbond_helper_aead_request_complete_bh(struct aead_request *req, int err);
-bool hbond_helper_crypto_unregister_aead_if_unused(struct aead_alg *alg);
+/* Longest injected pause of hbond_helper_crypto_unregister_aead_if_unused(). */
+#define HBOND_CRYPTO_UNREGISTER_PAUSE_MAX_MS 5000
+bool hbond_helper_crypto_unregister_aead_if_unused(struct aead_alg *alg, u32 *pause_ms);
 void hbond_helper_crypto_unregister_aead_now(struct aead_alg *alg);
 bool hbond_helper_crypto_aead_unused(const struct aead_alg *alg);
 bool hbond_helper_crypto_alg_tested(const struct aead_alg *alg);

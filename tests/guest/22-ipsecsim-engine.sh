@@ -207,6 +207,61 @@ churn_delete() {
 ok "delete pairs while new transforms of seqiv(engine) are made, 3 times" churn_delete
 ok "no warning, nothing left in use" test "$(warnings)" = "$warn0"
 
+# The same race with its window held open: the orphan sweep pauses between
+# the unused-check and the removal (fault_unregister_pause_ms) while users
+# make transforms of seqiv(engine). With check and removal in one
+# crypto_alg_sem section each attempt waits for the removal and fails
+# cleanly; split in two, an attempt gets a transform in between and the
+# removal WARNs and frees the algorithm under it.
+race_t0=$SECONDS
+PAUSE=/sys/module/ipsecsim/parameters/fault_unregister_pause_ms
+fails_with "pause above 5000 ms refused" "Invalid argument" bash -c "echo 5001 > $PAUSE"
+ok "pause reads 0 by default" test "$(cat $PAUSE)" = 0
+# Each lookup of seqiv(engine) that finds nothing asks modprobe for
+# crypto-seqiv(...) modules that do not exist, about 0.8 s a call in a TCG
+# guest: no modprobe for this section.
+modprobe0=$(cat /proc/sys/kernel/modprobe)
+echo > /proc/sys/kernel/modprobe
+ok "device for the race" ip link add simr type ipsecsim
+RDRV=$(cat /sys/class/net/simr/ipsecsim/engine)-rfc4106-gcm-aes
+# The racer makes the seqiv(engine) instance, holds a transform of the
+# engine until the pause is armed, lets go, and once the pause has begun
+# makes transforms of the instance for 3 s.
+$AFALG race "$RDRV" $PAUSE 3 > /tmp/race.out 2>&1 &
+racer=$!
+ok "hold a transform of the engine" poll 30 grep -q holding /tmp/race.out
+ok "the seqiv(engine) instance is registered" grep -q "driver       : seqiv($RDRV)\$" /proc/crypto
+ok "delete the device while held" ip link del simr
+only_held() { [ "$(grep -c 'driver       : .*ipsecsim-engine' /proc/crypto)" = 2 ]; }
+# The self-tests of both ends' engines may still hold the other algorithms
+# for a while: they go once the tests end.
+ok "only the held algorithm and its instance are left" poll 20 only_held
+ok "inject a 2000 ms pause" bash -c "echo 2000 > $PAUSE"
+wait $racer; race_rc=$?
+race_out=$(grep -v holding /tmp/race.out)
+echo "# race: $race_out (exit $race_rc)"
+race_field() { sed -n "s/.*\b$1=\([^ ]*\).*/\1/p" <<< "$race_out"; }
+ok "the sweep took the pause" grep -q "$RDRV: unused, removed after an injected pause of 2000 ms" <<< "$(dmesg)"
+overlapped() {
+	local first made
+	first=$(race_field first_ms) made=$(race_field made)
+	[ -n "$first" ] && { [ "$first" -ge 500 ] || [ "$made" -gt 0 ]; }
+}
+ok "attempts ran during the pause (the first waited for the removal or made a transform)" overlapped
+clean_failures() {
+	local errs
+	errs=$(race_field errors)
+	[ "$errs" = - ] || [ "$errs" = ENOENT ]
+}
+ok "every attempt failed with ENOENT or made a transform" clean_failures
+ok "every transform made works" test "$race_rc" = 0
+ok "no warning" test "$(warnings)" = "$warn0"
+no_engine_left() { ! grep -q 'driver       : .*ipsecsim-engine' /proc/crypto; }
+ok "no engine algorithm and no instance over one left (/proc/crypto)" poll 3 no_engine_left
+ok "the pause is used up" test "$(cat $PAUSE)" = 0
+echo "$modprobe0" > /proc/sys/kernel/modprobe
+echo "# race section: $((SECONDS - race_t0)) s"
+
 # Module parameters set the defaults of new engines.
 sim_cleanup
 ok "unload ipsecsim" rmmod ipsecsim

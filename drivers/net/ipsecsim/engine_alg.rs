@@ -21,7 +21,7 @@ use crate::kernel_ext::{
     kvec_ext::VecExt,
     workqueue_ext::{DelayedWork, DelayedWorkItem},
 };
-use core::fmt::Write;
+use core::{fmt::Write, sync::atomic::AtomicU32};
 use kernel::{
     alloc::{flags::GFP_KERNEL, KVec},
     c_str, fmt, new_mutex,
@@ -259,13 +259,19 @@ struct Retired {
 
 impl Retired {
     /// Unregisters and frees the algorithms no transform uses any more;
-    /// returns whether none is left. May sleep.
-    fn release_unused(&mut self) -> bool {
+    /// returns whether none is left. With `pause_ms`, the first one found
+    /// unused is removed after the pause it holds (fault injection, see
+    /// [`ipsecsim_param_fault_unregister_pause_ms`]). May sleep.
+    fn release_unused(&mut self, pause_ms: Option<&AtomicU32>) -> bool {
         for _ in 0..self.regs.len() {
             let Some(reg) = self.regs.remove_at(0) else {
                 break;
             };
-            if let Err(reg) = reg.try_release() {
+            let released = match pause_ms {
+                Some(pause) => reg.try_release_pausing(pause),
+                None => reg.try_release(),
+            };
+            if let Err(reg) = released {
                 // Back into the slot just freed: never allocates (and if it
                 // did fail, dropping `reg` unregisters it and keeps its
                 // memory: safe).
@@ -278,7 +284,7 @@ impl Retired {
 
 impl Drop for Retired {
     fn drop(&mut self) {
-        if self.release_unused() {
+        if self.release_unused(None) {
             self.engine.shutdown();
         }
         // Otherwise transforms still use some algorithms (which cannot be
@@ -318,6 +324,28 @@ pub(crate) struct Orphans {
 /// How often orphaned algorithms are checked.
 const SWEEP_MS: u32 = 1000;
 
+/// Fault injection (module parameter `fault_unregister_pause_ms`, written by
+/// the module's C part after [`ipsecsim_param_check_unregister_pause`]): the
+/// next orphaned algorithm the sweep finds unused is removed only after this
+/// many milliseconds, with the check and the removal still one critical
+/// section under `crypto_alg_sem`; taking the pause resets it to 0. Module-
+/// wide, as the devices (and their sysfs) are gone by then. Only the sweep,
+/// a work item, pauses: never a path that may hold RTNL.
+#[no_mangle]
+pub(crate) static ipsecsim_param_fault_unregister_pause_ms: AtomicU32 = AtomicU32::new(0);
+
+/// Checks a value for `fault_unregister_pause_ms`: 0 or `-EINVAL`, with the
+/// valid range in the kernel log.
+#[no_mangle]
+pub(crate) extern "C" fn ipsecsim_param_check_unregister_pause(ms: u32) -> kernel::ffi::c_int {
+    let max = Registration::<EngineAlg>::MAX_PAUSE_MS;
+    if ms <= max {
+        return 0;
+    }
+    pr_err!("fault_unregister_pause_ms must be 0..={max}\n");
+    EINVAL.to_errno()
+}
+
 impl Orphans {
     pub(crate) fn new() -> impl PinInit<Self> {
         pin_init!(Self {
@@ -345,7 +373,16 @@ impl Orphans {
     fn sweep(&self) -> bool {
         loop {
             let mut list = self.list.lock();
-            let Some(i) = list.retired.iter_mut().position(Retired::release_unused) else {
+            // The pause, if one is injected, holds the list's lock (and
+            // crypto_alg_sem) for at most MAX_PAUSE_MS, once per write of
+            // the parameter: a device creation or deletion under RTNL waits
+            // that long at most.
+            let pause = &ipsecsim_param_fault_unregister_pause_ms;
+            let Some(i) = list
+                .retired
+                .iter_mut()
+                .position(|retired| retired.release_unused(Some(pause)))
+            else {
                 return list.retired.is_empty();
             };
             let done = list.retired.remove_at(i);
@@ -358,7 +395,8 @@ impl Orphans {
     /// Takes the algorithms of a gone device, using its reserved slot:
     /// released now if unused, else kept until they are.
     fn adopt(&self, mut retired: Retired) {
-        let done = retired.release_unused();
+        // Never paused here: the caller may hold RTNL.
+        let done = retired.release_unused(None);
         let mut list = self.list.lock();
         // INVARIANT: The slot of the adopted `EngineAlgs` is used up, by
         // `retired` or by nothing.

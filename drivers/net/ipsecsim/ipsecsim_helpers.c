@@ -57,3 +57,40 @@ MODULE_PARM_DESC(engine_rate,
 		 "Engine capacity of new devices in bytes per second (0: unlimited, else 100-100000000000)");
 module_param_cb(engine_depth, &ipsecsim_param_depth_ops, &ipsecsim_param_engine_depth, 0444);
 MODULE_PARM_DESC(engine_depth, "Engine queue depth of new devices (1-1024)");
+
+/* Fault injection, writable at any time: the next orphaned engine algorithm
+ * the sweep unregisters waits this long between the check for users and the
+ * removal (drivers/net/ipsecsim/engine_alg.rs). A Rust atomic, which the
+ * sweep resets to 0 when the pause starts.
+ */
+extern unsigned int ipsecsim_param_fault_unregister_pause_ms;
+int ipsecsim_param_check_unregister_pause(u32 ms);
+
+static int ipsecsim_param_set_unregister_pause(const char *val, const struct kernel_param *kp)
+{
+	unsigned int ms;
+	int err = kstrtouint(val, 0, &ms);
+
+	if (err)
+		return err;
+	err = ipsecsim_param_check_unregister_pause(ms);
+	if (err)
+		return err;
+	WRITE_ONCE(*(unsigned int *)kp->arg, ms);
+	return 0;
+}
+
+static int ipsecsim_param_get_unregister_pause(char *buffer, const struct kernel_param *kp)
+{
+	return sysfs_emit(buffer, "%u\n", READ_ONCE(*(unsigned int *)kp->arg));
+}
+
+static const struct kernel_param_ops ipsecsim_param_unregister_pause_ops = {
+	.set = ipsecsim_param_set_unregister_pause,
+	.get = ipsecsim_param_get_unregister_pause,
+};
+
+module_param_cb(fault_unregister_pause_ms, &ipsecsim_param_unregister_pause_ops,
+		&ipsecsim_param_fault_unregister_pause_ms, 0644);
+MODULE_PARM_DESC(fault_unregister_pause_ms,
+		 "Fault injection: pause (0-5000 ms) between the unused-check and the removal of the next orphaned engine algorithm");
