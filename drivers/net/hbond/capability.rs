@@ -132,14 +132,19 @@ fn resolve(
     match make_engine(&name) {
         Ok(engine) => Ok(Some(engine)),
         Err(r) if auto => {
-            pr_warn!(
-                "{}: {}: discovered engine {} not usable: {} (error {})\n",
-                master.name(),
-                dev.name(),
-                name,
-                r.reason.message(),
-                r.errno.to_errno()
-            );
+            // Feature changes repeat this (a flapping device): limited. A
+            // refused write below is not (for sysfs the log is the only
+            // place the reason shows, as with bonding's options).
+            if crate::kernel_ext::net::net_ratelimit() {
+                pr_warn!(
+                    "{}: {}: discovered engine {} not usable: {} (error {})\n",
+                    master.name(),
+                    dev.name(),
+                    name,
+                    r.reason.message(),
+                    r.errno.to_errno()
+                );
+            }
             Ok(None)
         }
         Err(r) => Err(r),
