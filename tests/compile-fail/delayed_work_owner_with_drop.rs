@@ -44,31 +44,4 @@ crate::delayed_work_owner! {
     }
 }
 
-impl DelayedWorkItem for Poller {
-    fn run(&self) {
-        self.runs.fetch_add(1, Relaxed);
-    }
-}
-
-/// A new poller.
-pub fn poller() -> impl PinInit<Poller> {
-    pin_init!(Poller {
-        work <- DelayedWork::new(),
-        runs: AtomicU32::new(0),
-    })
-}
-
-module! {
-    type: Case,
-    name: "cf_delayed_work_owner_with_drop",
-    license: "GPL",
-}
-
-/// The module of the case.
-struct Case;
-
-impl kernel::Module for Case {
-    fn init(_module: &'static ThisModule) -> Result<Self> {
-        Ok(Case)
-    }
-}
+include!("common/poller.rs");
