@@ -28,18 +28,25 @@ static int ipsecsim_param_set_rate(const char *val, const struct kernel_param *k
 	return 0;
 }
 
-static int ipsecsim_param_set_depth(const char *val, const struct kernel_param *kp)
+/* Parses an unsigned int, lets `check` (the Rust side) accept it, stores it. */
+static int ipsecsim_param_set_checked_uint(const char *val, const struct kernel_param *kp,
+					   int (*check)(u32))
 {
-	unsigned int depth;
-	int err = kstrtouint(val, 0, &depth);
+	unsigned int v;
+	int err = kstrtouint(val, 0, &v);
 
 	if (err)
 		return err;
-	err = ipsecsim_param_check_depth(depth);
+	err = check(v);
 	if (err)
 		return err;
-	*(unsigned int *)kp->arg = depth;
+	WRITE_ONCE(*(unsigned int *)kp->arg, v);
 	return 0;
+}
+
+static int ipsecsim_param_set_depth(const char *val, const struct kernel_param *kp)
+{
+	return ipsecsim_param_set_checked_uint(val, kp, ipsecsim_param_check_depth);
 }
 
 static const struct kernel_param_ops ipsecsim_param_rate_ops = {
@@ -68,16 +75,7 @@ int ipsecsim_param_check_unregister_pause(u32 ms);
 
 static int ipsecsim_param_set_unregister_pause(const char *val, const struct kernel_param *kp)
 {
-	unsigned int ms;
-	int err = kstrtouint(val, 0, &ms);
-
-	if (err)
-		return err;
-	err = ipsecsim_param_check_unregister_pause(ms);
-	if (err)
-		return err;
-	WRITE_ONCE(*(unsigned int *)kp->arg, ms);
-	return 0;
+	return ipsecsim_param_set_checked_uint(val, kp, ipsecsim_param_check_unregister_pause);
 }
 
 static int ipsecsim_param_get_unregister_pause(char *buffer, const struct kernel_param *kp)
