@@ -123,7 +123,9 @@ fn resolve(
     rtnl: &Rtnl,
 ) -> Result<Option<Arc<Engine>>, Refusal> {
     let auto = setting == EngineSetting::Auto;
-    let Some(name) = setting.resolve(discovered(dev, rtnl)) else {
+    // The driver is asked only when its answer is used.
+    let found = if auto { discovered(dev, rtnl) } else { None };
+    let Some(name) = setting.resolve(found) else {
         return Ok(None);
     };
     if let Some(e) = current.filter(|e| e.name == name) {
