@@ -112,13 +112,17 @@ sim_tcp() {
 	fi
 	out=$(mktemp)
 	head -c "$bytes" /dev/urandom > "$out.src"
-	ip netns exec "$sns" timeout 20 socat -u "$listen" "CREATE:$out" &
-	local srv=$! rc=0
+	# The bounds are generous (a healthy transfer takes a second or two):
+	# CI machines have run the guests 2x slower than an idle one.
+	ip netns exec "$sns" timeout 60 socat -u "$listen" "CREATE:$out" &
+	local srv=$! rc=0 t0=$SECONDS
 	# The guest is slow: wait until the server listens.
-	wait_for 10 "ip netns exec $sns ss -Hltn 'sport = :5201' | grep -q LISTEN" || rc=1
-	ip netns exec "$cns" timeout 20 socat -u "OPEN:$out.src" "$connect" || rc=1
-	wait $srv || rc=1
-	[ $rc = 0 ] && cmp -s "$out" "$out.src" || rc=1
+	wait_for 20 "ip netns exec $sns ss -Hltn 'sport = :5201' | grep -q LISTEN" ||
+		{ echo "sim_tcp: the server did not listen within 20 s"; rc=1; }
+	ip netns exec "$cns" timeout 40 socat -u "OPEN:$out.src" "$connect" ||
+		{ echo "sim_tcp: the client failed (rc $?) after $((SECONDS - t0)) s"; rc=1; }
+	wait $srv || { echo "sim_tcp: the server failed (rc $?) after $((SECONDS - t0)) s"; rc=1; }
+	[ $rc = 0 ] && { cmp "$out" "$out.src" || { echo "sim_tcp: received $(wc -c < "$out") of $bytes bytes"; rc=1; }; }
 	rm -f "$out" "$out.src"
 	return $rc
 }

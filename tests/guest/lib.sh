@@ -3,12 +3,26 @@
 
 _tap_n=0
 _tap_failed=0
+# Each result is followed by a comment with its command's time and the time
+# since the previous result (setup between checks), when either is at least
+# a second: where a slow script spends its time.
+_tap_last=$EPOCHREALTIME
+
+# _tap_time START: the timing comment for a result whose command began at START.
+_tap_time() {
+	local now=$EPOCHREALTIME
+	local step=$(( (${now/./} - ${1/./}) / 100000 )) gap=$(( (${1/./} - ${_tap_last/./}) / 100000 ))
+	_tap_last=$now
+	if [ "$step" -ge 10 ] || [ "$gap" -ge 10 ]; then
+		printf '# time: %d.%ds, %d.%ds before it\n' $((step / 10)) $((step % 10)) $((gap / 10)) $((gap % 10))
+	fi
+}
 
 # ok DESCRIPTION CMD...: one TAP result from a command's exit status.
 ok() {
 	local desc=$1; shift
 	_tap_n=$((_tap_n + 1))
-	local output
+	local output t0=$EPOCHREALTIME
 	if output=$("$@" 2>&1); then
 		echo "ok $_tap_n - $desc"
 	else
@@ -16,13 +30,14 @@ ok() {
 		printf '#   %s\n' "\$ $*" "${output//$'\n'/$'\n'#   }"
 		_tap_failed=1
 	fi
+	_tap_time "$t0"
 }
 
 # fails_with DESCRIPTION PATTERN CMD...: the command must fail and print PATTERN.
 fails_with() {
 	local desc=$1 pattern=$2; shift 2
 	_tap_n=$((_tap_n + 1))
-	local output
+	local output t0=$EPOCHREALTIME
 	if output=$("$@" 2>&1); then
 		echo "not ok $_tap_n - $desc"
 		echo "#   succeeded unexpectedly: $*"
@@ -34,6 +49,7 @@ fails_with() {
 		printf '#   expected /%s/, got: %s\n' "$pattern" "$output"
 		_tap_failed=1
 	fi
+	_tap_time "$t0"
 }
 
 tap_done() {
