@@ -155,6 +155,33 @@ impl<T: RcuHashEntry> RcuHash<T> {
         r
     }
 
+    /// Runs `f` on the entries of `bucket` in turn, inside an RCU
+    /// read-side section, until it returns `Some`; returns that. Any
+    /// context, no sleeping in `f`. Entries inserted or removed meanwhile
+    /// may or may not be seen.
+    pub fn find<R>(&self, bucket: usize, mut f: impl FnMut(&T) -> Option<R>) -> Option<R> {
+        // SAFETY: Nestable, callable from any context; paired below.
+        unsafe { crate::kernel_ext::bindings::hbond_helper_rcu_read_lock() };
+        let mut found = None;
+        if let Some(head) = self.buckets.get(bucket) {
+            let mut p = head.load(Ordering::Acquire);
+            while !p.is_null() {
+                // SAFETY: As in `read`: a reachable node is alive until a
+                // grace period after its removal, and we are in a
+                // read-side section that began before we loaded `p`.
+                let node = unsafe { &*p };
+                found = f(&node.value);
+                if found.is_some() {
+                    break;
+                }
+                p = node.next.load(Ordering::Acquire);
+            }
+        }
+        // SAFETY: Paired with the lock above; no entry reference outlives it.
+        unsafe { crate::kernel_ext::bindings::hbond_helper_rcu_read_unlock() };
+        found
+    }
+
     /// Number of entries in `bucket` (0 if out of range): for tests and
     /// statistics.
     pub fn bucket_len(&self, bucket: usize) -> usize {
@@ -179,15 +206,28 @@ impl<T: RcuHashEntry> RcuHash<T> {
     /// key, `EINVAL` if `bucket` is out of range, `ENOMEM`; `value` is then
     /// dropped, the table unchanged. Process or softirq context.
     pub fn insert(&self, bucket: usize, value: T, flags: Flags) -> Result {
-        let head = self.buckets.get(bucket).ok_or(EINVAL)?;
-        let node = KBox::new(
-            Node {
+        self.insert_or_return(bucket, value, flags)
+            .map_err(|(e, _)| e)
+    }
+
+    /// [`RcuHash::insert`], giving `value` back with the error.
+    pub fn insert_or_return(
+        &self,
+        bucket: usize,
+        value: T,
+        flags: Flags,
+    ) -> core::result::Result<(), (Error, T)> {
+        let Some(head) = self.buckets.get(bucket) else {
+            return Err((EINVAL, value));
+        };
+        let node = match KBox::<Node<T>>::new_uninit(flags) {
+            Ok(b) => b.write(Node {
                 rcu: Opaque::uninit(),
                 next: AtomicPtr::new(ptr::null_mut()),
                 value,
-            },
-            flags,
-        )?;
+            }),
+            Err(_) => return Err((ENOMEM, value)),
+        };
         let mut count = self.lock.lock();
         let first = head.load(Ordering::Relaxed);
         let mut p = first;
@@ -198,8 +238,8 @@ impl<T: RcuHashEntry> RcuHash<T> {
             if n.value.key() == node.value.key() {
                 drop(count);
                 // Never published: freed right away, after the unlock.
-                drop(node);
-                return Err(EEXIST);
+                let node = KBox::into_inner(node);
+                return Err((EEXIST, node.value));
             }
             p = n.next.load(Ordering::Relaxed);
         }

@@ -16,6 +16,11 @@ impl Features {
     pub const EMPTY: Self = Self(0);
     /// Inline IPsec ESP crypto offload (`esp-hw-offload`).
     pub const HW_ESP: Self = Self(bindings::NETIF_F_HW_ESP);
+    /// Checksums of ESP-protected packets computed by the device
+    /// (`esp-tx-csum-hw-offload`).
+    pub const HW_ESP_TX_CSUM: Self = Self(bindings::NETIF_F_HW_ESP_TX_CSUM);
+    /// Segmentation of ESP packets by the device (`tx-esp-segmentation`).
+    pub const GSO_ESP: Self = Self(bindings::NETIF_F_GSO_ESP);
     /// Scatter-gather.
     pub const SG: Self = Self(bindings::NETIF_F_SG);
     /// Checksumming of any protocol.

@@ -43,6 +43,23 @@ pub struct OffloadCandidate<'a> {
 }
 
 impl OffloadCandidate<'_> {
+    /// # Safety
+    ///
+    /// `ptr` is a valid sk_buff for the lifetime chosen by the caller.
+    pub(crate) unsafe fn from_raw<'a>(ptr: *mut bindings::sk_buff) -> OffloadCandidate<'a> {
+        // INVARIANT: The caller's promise.
+        OffloadCandidate {
+            ptr,
+            _lifetime: PhantomData,
+        }
+    }
+
+    /// The packet's length in bytes.
+    pub fn bytes(&self) -> u32 {
+        // SAFETY: The skb is valid (type invariant).
+        unsafe { (*self.ptr).len }
+    }
+
     /// The bytes from the network header to the end of the linear area.
     pub fn network_header(&self) -> &[u8] {
         // SAFETY: The skb is valid; the network header lies in the linear

@@ -5,6 +5,7 @@
 //! offload metadata socket buffers carry.
 
 pub mod dev_ops;
+pub mod master;
 pub mod offload;
 pub mod state;
 

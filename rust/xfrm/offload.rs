@@ -34,7 +34,39 @@ pub enum RxCryptoStatus {
     EspAuthFailed,
 }
 
+/// What a lower device's inline crypto reported for a received packet.
+pub struct RxOffload<'a> {
+    /// The SA it used (the last of the packet's security path).
+    pub state: &'a State,
+    /// Whether it authenticated and decrypted (`CRYPTO_SUCCESS`).
+    pub success: bool,
+}
+
 impl SkBuff {
+    /// The inline decryption a device reported on this received packet
+    /// (`CRYPTO_DONE`), if any.
+    pub fn rx_offload(&self) -> Option<RxOffload<'_>> {
+        let skb = self.as_raw();
+        // SAFETY: The skb is valid and ours; its secpath holds references
+        // on its states while the skb lives.
+        unsafe {
+            let xo = bindings::hbond_helper_xfrm_offload(skb);
+            let sp = bindings::hbond_helper_skb_sec_path(skb);
+            if xo.is_null() || sp.is_null() || (*xo).flags & bindings::CRYPTO_DONE == 0 {
+                return None;
+            }
+            let len = usize::try_from((*sp).len).ok()?;
+            let x = *(*sp).xvec.get(len.checked_sub(1)?)?;
+            if x.is_null() {
+                return None;
+            }
+            Some(RxOffload {
+                state: State::from_raw(x),
+                success: (*xo).status & bindings::CRYPTO_SUCCESS != 0,
+            })
+        }
+    }
+
     /// The transmit offload request carried by the packet, if any.
     pub fn xmit_offload(&self) -> Option<XmitOffload<'_>> {
         let skb = self.as_raw();

@@ -87,6 +87,12 @@ impl State {
         self.0.get()
     }
 
+    /// The state's address: tells two states with the same key apart
+    /// while both live (never dereferenced by callers).
+    pub fn as_ptr_addr(&self) -> usize {
+        self.as_raw() as usize
+    }
+
     fn raw(&self) -> &bindings::xfrm_state {
         // SAFETY: Valid by the type invariant; the fields read through this
         // reference are set up before the state is offloaded or used, or are
@@ -97,6 +103,14 @@ impl State {
     /// The SPI, in host byte order.
     pub fn spi(&self) -> u32 {
         u32::from_be(self.raw().id.spi)
+    }
+
+    /// The destination address (`id.daddr`): an IPv4 address fills the
+    /// first 4 bytes.
+    pub fn daddr(&self) -> [u8; 16] {
+        // SAFETY: `xfrm_address_t` is a 16-byte union of plain integers,
+        // fixed once the state is set up; any bytes are a valid array.
+        unsafe { core::mem::transmute::<bindings::xfrm_address_t, [u8; 16]>(self.raw().id.daddr) }
     }
 
     /// The IPsec protocol number (50 for ESP).

@@ -9,6 +9,8 @@ pub mod aft;
 pub mod alb;
 #[path = "../../../hbond-core/src/capability.rs"]
 pub mod capability;
+#[path = "../../../hbond-core/src/esp.rs"]
+pub mod esp;
 #[path = "../../../hbond-core/src/link.rs"]
 pub mod link;
 #[path = "../../../hbond-core/src/options.rs"]

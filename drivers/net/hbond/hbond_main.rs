@@ -16,6 +16,7 @@ mod capability;
 mod events;
 mod kunit_tests;
 mod master;
+mod offload;
 mod rx_filter;
 mod sa_registry;
 mod slave;

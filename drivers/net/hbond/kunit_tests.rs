@@ -18,7 +18,12 @@ use crate::kernel_ext::{
     net::{features::Features, netlink::Attrs},
     sync_ext::with_bh_disabled,
 };
-use crate::sa_registry::SaRegistry;
+use crate::sa_registry::{SaId, SaRegistry};
+
+/// The registry identity of a test SA (no state behind it).
+fn sid(key: SaKey) -> SaId {
+    SaId { key, instance: 0 }
+}
 use crate::{kunit_assert, kunit_expect, kunit_expect_eq, kunit_suite};
 use kernel::alloc::flags::{GFP_ATOMIC, GFP_KERNEL};
 use kernel::prelude::*;
@@ -129,7 +134,7 @@ fn full_registry(test: &Test) -> Option<Pin<KBox<SaRegistry>>> {
         kunit_expect!(test, false);
         return None;
     };
-    let added = (0..N_SAS).filter(|&i| reg.add(&entry(i), GFP_KERNEL).is_ok());
+    let added = (0..N_SAS).filter(|&i| reg.add(&entry(i), 0, GFP_KERNEL).is_ok());
     kunit_expect_eq!(test, added.count(), N_SAS as usize);
     kunit_expect_eq!(test, reg.len(), N_SAS as usize);
     Some(reg)
@@ -138,7 +143,7 @@ fn full_registry(test: &Test) -> Option<Pin<KBox<SaRegistry>>> {
 /// Whether `reg` has the SA of `entry(i)`, with its direction and ESN.
 fn has(reg: &SaRegistry, i: u32) -> bool {
     let e = entry(i);
-    reg.lookup(&e.key, |sa| {
+    reg.lookup(&sid(e.key), |sa| {
         sa.is_some_and(|sa| *sa.sa_key() == e.key && sa.view() == e.view() && sa.esn() == e.esn)
     })
 }
@@ -161,8 +166,8 @@ fn sa_registry_finds_10000(test: &Test) {
         family: Family::V6,
         ..key(0)
     };
-    kunit_expect!(test, reg.lookup(&other_spi, |s| s.is_none()));
-    kunit_expect!(test, reg.lookup(&other_family, |s| s.is_none()));
+    kunit_expect!(test, reg.lookup(&sid(other_spi), |s| s.is_none()));
+    kunit_expect!(test, reg.lookup(&sid(other_family), |s| s.is_none()));
     // 10,000 SAs in 4096 buckets: the host test (`sa.rs`,
     // `hash_spreads_10000_sas`) bounds the fullest bucket by 16.
     kunit_expect!(test, reg.largest_bucket() <= 16);
@@ -176,7 +181,7 @@ fn sa_registry_refuses_duplicate(test: &Test) {
     let mut dup = entry(7);
     dup.dir = Dir::In;
     dup.esn = true;
-    kunit_expect_eq!(test, reg.add(&dup, GFP_KERNEL), Err(EEXIST));
+    kunit_expect_eq!(test, reg.add(&dup, 0, GFP_KERNEL), Err(EEXIST));
     kunit_expect_eq!(test, reg.len(), N_SAS as usize);
     kunit_expect!(test, has(&reg, 7));
 }
@@ -190,17 +195,17 @@ fn sa_registry_removes_half(test: &Test) {
     let removed = with_bh_disabled(|| {
         (0..N_SAS)
             .step_by(2)
-            .filter(|i| reg.remove(&key(*i)))
+            .filter(|i| reg.remove(&sid(key(*i))))
             .count()
     });
     kunit_expect_eq!(test, removed, N_SAS as usize / 2);
     kunit_expect_eq!(test, reg.len(), N_SAS as usize / 2);
-    kunit_expect!(test, !reg.remove(&key(0)));
+    kunit_expect!(test, !reg.remove(&sid(key(0))));
     kunit_expect!(test, (0..N_SAS).all(|i| has(&reg, i) == (i % 2 == 1)));
     // A removed key can be added again, from atomic context.
     kunit_expect_eq!(
         test,
-        with_bh_disabled(|| reg.add(&entry(0), GFP_ATOMIC)),
+        with_bh_disabled(|| reg.add(&entry(0), 0, GFP_ATOMIC)),
         Ok(())
     );
     kunit_expect!(test, has(&reg, 0));
@@ -215,11 +220,11 @@ fn sa_registry_publishes_state(test: &Test) {
         return;
     };
     let mut e = entry(1);
-    kunit_assert!(test, reg.add(&e, GFP_KERNEL).is_ok());
+    kunit_assert!(test, reg.add(&e, 0, GFP_KERNEL).is_ok());
     e.set_home(MemberId(2));
     e.add_slot(EngineId(0));
     e.set_sticky(EngineId(0));
-    reg.lookup(&e.key, |sa| {
+    reg.lookup(&sid(e.key), |sa| {
         if let Some(sa) = sa {
             sa.publish(&e);
             sa.record(Outcome::Inline, 100);
@@ -227,7 +232,7 @@ fn sa_registry_publishes_state(test: &Test) {
         }
     });
     kunit_expect!(test, has_view(&reg, &e));
-    let c = reg.lookup(&e.key, |sa| sa.map(|sa| sa.counters()));
+    let c = reg.lookup(&sid(e.key), |sa| sa.map(|sa| sa.counters()));
     kunit_assert!(test, c.is_some());
     let c = c.unwrap_or_default();
     kunit_expect_eq!(test, c.get(Counter::InlineBytes), 100);
@@ -237,7 +242,39 @@ fn sa_registry_publishes_state(test: &Test) {
 }
 
 fn has_view(reg: &SaRegistry, e: &SaEntry) -> bool {
-    reg.lookup(&e.key, |sa| sa.is_some_and(|sa| sa.view() == e.view()))
+    reg.lookup(&sid(e.key), |sa| sa.is_some_and(|sa| sa.view() == e.view()))
+}
+
+/// Two states with one key (one deleted, its successor added) are two
+/// entries; a received packet, which names no state, finds the inbound one.
+fn sa_registry_two_states_one_key(test: &Test) {
+    let reg = SaRegistry::new(GFP_KERNEL).and_then(|r| KBox::try_pin_init(r, GFP_KERNEL));
+    let Ok(reg) = reg else {
+        kunit_assert!(test, false);
+        return;
+    };
+    let key = SaKey::v4([192, 0, 2, 1], 0x2502, 50);
+    let inbound = SaEntry::new(key, Dir::In, false);
+    kunit_expect!(test, reg.add(&inbound, 1, GFP_KERNEL).is_ok());
+    kunit_expect!(test, reg.add(&inbound, 2, GFP_KERNEL).is_ok());
+    kunit_expect_eq!(test, reg.add(&inbound, 2, GFP_KERNEL), Err(EEXIST));
+    kunit_expect_eq!(test, reg.len(), 2);
+    let id = |instance| SaId { key, instance };
+    kunit_expect!(test, reg.lookup(&id(1), |s| s.is_some()));
+    kunit_expect!(test, reg.lookup(&id(2), |s| s.is_some()));
+    kunit_expect!(test, reg.lookup(&id(3), |s| s.is_none()));
+    kunit_expect_eq!(test, reg.with_key(&key, Dir::In, |_| ()), Some(()));
+    kunit_expect_eq!(test, reg.with_key(&key, Dir::Out, |_| ()), None);
+    kunit_expect!(test, reg.remove(&id(1)));
+    kunit_expect!(test, reg.lookup(&id(2), |s| s.is_some()));
+    kunit_expect_eq!(test, reg.with_key(&key, Dir::In, |_| ()), Some(()));
+    kunit_expect!(test, reg.remove(&id(2)));
+    kunit_expect_eq!(test, reg.with_key(&key, Dir::In, |_| ()), None);
+}
+
+/// `ethtool -S hb0` names its ESP counters after `hbond_core::sa::Counter`.
+fn ethtool_names_follow_counters(test: &Test) {
+    kunit_expect!(test, crate::offload::ethtool_names_match());
 }
 
 kunit_suite!(
@@ -251,6 +288,14 @@ kunit_suite!(
         ),
         ("sa_registry_removes_half", sa_registry_removes_half),
         ("sa_registry_publishes_state", sa_registry_publishes_state),
+        (
+            "sa_registry_two_states_one_key",
+            sa_registry_two_states_one_key
+        ),
+        (
+            "ethtool_names_follow_counters",
+            ethtool_names_follow_counters
+        ),
     ]
 );
 

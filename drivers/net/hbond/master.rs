@@ -152,6 +152,11 @@ impl Link for Hbond {
 
     fn setup(dev: &Device) {
         dev.set_master_flag();
+        // ESP offload (offload.rs): switchable; `fix_features` keeps it on
+        // only while a slave can serve SAs.
+        crate::kernel_ext::xfrm::master::install_master::<Self>(dev);
+        dev.setup_offer_features(Features::HW_ESP);
+        crate::kernel_ext::net::ethtool::install::<crate::offload::TeamEthtool>(dev);
     }
 
     fn validate(data: &Attrs<'_>, extack: &mut ExtAck) -> Result {

@@ -11,9 +11,10 @@
 //! [`SaView`] into the entry's `view` word with one store; readers unpack
 //! it. Nothing is kept in `xso.offload_handle` (the home slave driver's).
 
-use crate::hbond_core::path::SaView;
+use crate::hbond_core::path::{Dir, SaView};
 use crate::hbond_core::sa::{self, Counter, Counters, Outcome, SaEntry, SaKey};
 use crate::kernel_ext::rcu_hash::{random_seed, RcuHash, RcuHashEntry};
+use crate::kernel_ext::xfrm::master::LowerSlot;
 use core::sync::atomic::{AtomicU64, Ordering};
 use kernel::alloc::Flags;
 use kernel::prelude::*;
@@ -22,8 +23,19 @@ use kernel::prelude::*;
 /// with short chains.
 pub(crate) const SA_BITS: u32 = 12;
 
+/// What identifies a registry entry: the SA's key and the state's
+/// address. Two states with one key can coexist for a moment (one deleted,
+/// not yet freed, while its successor is added).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct SaId {
+    pub(crate) key: SaKey,
+    /// The address of the `xfrm_state` (0 in tests without one).
+    pub(crate) instance: usize,
+}
+
 /// One SA offloaded to the team, as the data path sees it.
 pub(crate) struct HbondSa {
+    id: SaId,
     key: SaKey,
     /// Extended sequence numbers (fixed for the SA's life).
     esn: bool,
@@ -31,16 +43,39 @@ pub(crate) struct HbondSa {
     view: AtomicU64,
     /// Indexed by `Counter as usize`.
     counters: [AtomicU64; Counter::COUNT],
+    /// The home slave's part (`None` in tests without a state).
+    lower: Option<LowerSlot>,
 }
 
 impl HbondSa {
-    fn new(entry: &SaEntry) -> Self {
+    fn new(entry: &SaEntry, instance: usize, lower: Option<LowerSlot>) -> Self {
         Self {
+            id: SaId {
+                key: entry.key,
+                instance,
+            },
             key: entry.key,
             esn: entry.esn,
             view: AtomicU64::new(entry.view().pack()),
             counters: [const { AtomicU64::new(0) }; Counter::COUNT],
+            lower,
         }
+    }
+
+    /// The home slave's part of the SA.
+    pub(crate) fn lower(&self) -> Option<&LowerSlot> {
+        self.lower.as_ref()
+    }
+
+    /// The control path's entry, rebuilt from the published view.
+    pub(crate) fn entry(&self) -> SaEntry {
+        let v = self.view();
+        let mut e = SaEntry::new(self.key, v.dir, self.esn);
+        e.offloaded = v.offloaded;
+        e.home = v.home;
+        e.slots = v.slots;
+        e.sticky = v.sticky;
+        e
     }
 
     /// The SA's key.
@@ -86,10 +121,10 @@ impl HbondSa {
 }
 
 impl RcuHashEntry for HbondSa {
-    type Key = SaKey;
+    type Key = SaId;
 
-    fn key(&self) -> &SaKey {
-        &self.key
+    fn key(&self) -> &SaId {
+        &self.id
     }
 }
 
@@ -117,24 +152,71 @@ impl SaRegistry {
         sa::bucket(key.hash(self.seed), SA_BITS)
     }
 
-    /// Adds the SA of `entry`, allocating with `flags`. `EEXIST` if an SA
-    /// with the same key is registered (nothing changes then).
-    pub(crate) fn add(&self, entry: &SaEntry, flags: Flags) -> Result {
+    /// Adds the SA of `entry` with identity `instance` and no state behind
+    /// it (tests), allocating with `flags`. `EEXIST` if that SA is
+    /// registered (nothing changes then).
+    pub(crate) fn add(&self, entry: &SaEntry, instance: usize, flags: Flags) -> Result {
+        self.table.insert(
+            self.bucket(&entry.key),
+            HbondSa::new(entry, instance, None),
+            flags,
+        )
+    }
+
+    /// Adds the SA of `entry` for the state at `instance`, with its home
+    /// slave's part; on failure that comes back with the error (the caller
+    /// takes it out of the slave's driver).
+    pub(crate) fn add_state(
+        &self,
+        entry: &SaEntry,
+        instance: usize,
+        lower: LowerSlot,
+        flags: Flags,
+    ) -> core::result::Result<(), (Error, LowerSlot)> {
         self.table
-            .insert(self.bucket(&entry.key), HbondSa::new(entry), flags)
+            .insert_or_return(
+                self.bucket(&entry.key),
+                HbondSa::new(entry, instance, Some(lower)),
+                flags,
+            )
+            .map_err(|(e, mut sa)| (e, sa.lower.take().unwrap_or_else(|| unreachable!())))
     }
 
-    /// Runs `f` with the SA of `key`, if registered, under RCU: any
+    /// Runs `f` with the SA of `id`, if registered, under RCU: any
     /// context, `f` must not sleep.
-    pub(crate) fn lookup<R>(&self, key: &SaKey, f: impl FnOnce(Option<&HbondSa>) -> R) -> R {
-        self.table.read(self.bucket(key), key, f)
+    pub(crate) fn lookup<R>(&self, id: &SaId, f: impl FnOnce(Option<&HbondSa>) -> R) -> R {
+        self.table.read(self.bucket(&id.key), id, f)
     }
 
-    /// Removes the SA of `key`; readers may use it until a grace period
-    /// has passed, then it is freed. Never sleeps (`xdo_dev_state_delete`
-    /// runs under `x->lock`). Returns whether it was registered.
-    pub(crate) fn remove(&self, key: &SaKey) -> bool {
-        self.table.remove(self.bucket(key), key)
+    /// Removes the SA of `id`; readers may use it until a grace period
+    /// has passed, then it is freed. Never sleeps. Returns whether it was
+    /// registered.
+    pub(crate) fn remove(&self, id: &SaId) -> bool {
+        self.table.remove(self.bucket(&id.key), id)
+    }
+
+    /// Runs `f` with a registered SA of `key` and direction `dir` (the
+    /// data path's view of a received packet, which names no state), under
+    /// RCU: any context, `f` must not sleep. `None` if there is none.
+    pub(crate) fn with_key<R>(
+        &self,
+        key: &SaKey,
+        dir: Dir,
+        f: impl FnOnce(&HbondSa) -> R,
+    ) -> Option<R> {
+        let mut f = Some(f);
+        self.table.find(self.bucket(key), |sa| {
+            if sa.key != *key || sa.view().dir != dir {
+                return None;
+            }
+            f.take().map(|f| f(sa))
+        })
+    }
+
+    /// The first SA in bucket `b` for which `f` returns `Some`, under RCU
+    /// (for walks over every SA: `b` in `0..BUCKETS`).
+    pub(crate) fn find<R>(&self, b: usize, f: impl FnMut(&HbondSa) -> Option<R>) -> Option<R> {
+        self.table.find(b, f)
     }
 
     /// Number of registered SAs.

@@ -4,6 +4,10 @@
 //! path and sysfs read without locks (`SlavePort`).
 
 use crate::hbond_core::link::{Link, LinkState};
+use crate::hbond_core::{
+    path::Dir,
+    sa::{Counter as EspCounter, Counters, Outcome},
+};
 use crate::kernel_ext::net::{
     counter::Counter,
     device::MacAddr,
@@ -21,6 +25,31 @@ pub(crate) struct TeamStats {
     pub(crate) tx_dropped: AtomicU64,
     /// Received packets the team could not take over.
     pub(crate) rx_dropped: AtomicU64,
+    /// ESP of the SAs offloaded to the team, by direction (transmit,
+    /// receive): where it was done (`hbond_core::sa::Counter`).
+    esp: [[AtomicU64; EspCounter::COUNT]; 2],
+}
+
+impl TeamStats {
+    /// Counts one ESP packet of `bytes` in direction `dir`.
+    pub(crate) fn record_esp(&self, dir: Dir, outcome: Outcome, bytes: u64) {
+        let c = &self.esp[dir as usize];
+        let (p, b, r) = EspCounter::for_outcome(outcome);
+        c[p as usize].fetch_add(1, Relaxed);
+        c[b as usize].fetch_add(bytes, Relaxed);
+        if let Some(r) = r {
+            c[r as usize].fetch_add(1, Relaxed);
+        }
+    }
+
+    /// A snapshot of the ESP counters of direction `dir`.
+    pub(crate) fn esp(&self, dir: Dir) -> Counters {
+        let mut out = Counters::default();
+        for (o, a) in out.0.iter_mut().zip(self.esp[dir as usize].iter()) {
+            *o = a.load(Relaxed);
+        }
+        out
+    }
 }
 
 /// Per-slave state shared with the receive hook, the transmit map and sysfs.
@@ -70,6 +99,8 @@ pub(crate) struct Slave {
     pub(crate) orig_mtu: u32,
     /// What it can do for ESP (capability.rs).
     pub(crate) esp: crate::capability::SlaveEsp,
+    /// Its stable member id (SA entries name members by it).
+    pub(crate) id: crate::hbond_core::path::MemberId,
 }
 
 impl Slave {
@@ -111,6 +142,7 @@ impl RxHandler for SlaveRx {
         };
         let len = skb.len();
         port.rx.pass(len);
+        crate::offload::account_rx(port, &skb);
         skb.set_dev(&port.master);
         RxVerdict::Another(skb)
     }

@@ -8,6 +8,8 @@ use crate::hbond_core::{
     alb::{self, AlbSlave, BUCKETS},
     link::Link as LinkTracker,
     options::{attr, Config, Mode},
+    path::{self, EngineState, Member, MemberId, Policy, MAX_MEMBERS},
+    sa::Outcome,
 };
 use crate::kernel_ext::{
     kvec_ext::VecExt,
@@ -16,7 +18,7 @@ use crate::kernel_ext::{
         features::{Features, UpperFeatures},
         rx_handler::RxHandlerRegistration,
         stats::{LinkStats, Stats64},
-        Device, ExtAck,
+        Device, ExtAck, SkBuff,
     },
     rcu_box::RcuBox,
     workqueue_ext::{now_ms, DelayedWork},
@@ -57,9 +59,34 @@ pub(crate) struct TeamState {
     /// always two, so that publishing never allocates (release and
     /// teardown cannot fail). Empty and without references.
     spare: [Option<KBox<TxMap>>; 2],
+    /// Member ids in use (bit per id, see `path::alloc_member_id`).
+    member_ids: u32,
 }
 
 impl TeamState {
+    /// The members as the path decision sees them, by id. Engines are not
+    /// usable yet: the lookaside path is still to come, so only inline
+    /// homes serve SAs.
+    pub(crate) fn members(&self) -> [Member; MAX_MEMBERS] {
+        let mut m = [Member::default(); MAX_MEMBERS];
+        for s in self.slaves.iter() {
+            if let Some(e) = m.get_mut(usize::from(s.id.0)) {
+                *e = Member {
+                    present: true,
+                    inline_capable: s.esp.inline,
+                    link_up: s.link.state.usable(),
+                    engine: EngineState {
+                        present: s.esp.engine.is_some(),
+                        usable: false,
+                        room: 0,
+                        in_flight: 0,
+                    },
+                };
+            }
+        }
+        m
+    }
+
     pub(crate) fn index_of(&self, ifindex: i32) -> Option<usize> {
         self.slaves
             .iter()
@@ -82,6 +109,8 @@ struct TxSlave {
     port: Arc<SlavePort>,
     /// The slave's own address, used as source on ALB transmit slaves.
     mac: MacAddr,
+    /// Its member id.
+    id: MemberId,
 }
 
 impl TxSlave {
@@ -90,9 +119,13 @@ impl TxSlave {
             dev: s.device().into(),
             port: s.port().clone(),
             mac: s.device().mac(),
+            id: s.id,
         }
     }
 }
+
+/// No slave in [`TxMap::by_id`].
+const NO_SLAVE: u8 = u8::MAX;
 
 /// What the transmit path reads, replaced as a whole under RCU. Fixed-size,
 /// so that it is filled without allocating.
@@ -109,6 +142,10 @@ struct TxMap {
     receive: Option<usize>,
     /// ALB: slave index per flow bucket.
     buckets: [u8; BUCKETS],
+    /// The members, by id, for the ESP path decision.
+    members: [Member; MAX_MEMBERS],
+    /// Index in `slaves` per member id ([`NO_SLAVE`] if not in the map).
+    by_id: [u8; MAX_MEMBERS],
 }
 
 impl TxMap {
@@ -120,6 +157,8 @@ impl TxMap {
                 len: 0,
                 receive: None,
                 buckets: [alb::UNASSIGNED; BUCKETS],
+                members: [Member::default(); MAX_MEMBERS],
+                by_id: [NO_SLAVE; MAX_MEMBERS],
             },
             GFP_KERNEL,
         )?)
@@ -144,6 +183,32 @@ impl TxMap {
         }
         self.len = 0;
         self.receive = None;
+        self.by_id = [NO_SLAVE; MAX_MEMBERS];
+    }
+
+    /// The slave an offloaded ESP packet of an SA with `view` leaves on:
+    /// AFT the active slave; ALB the SA's home while it is in the map and
+    /// usable (the only slave that can do its crypto until the lookaside
+    /// path exists), else `None` (the caller hashes the flow).
+    fn esp_slave(&self, view: &path::SaView) -> Option<usize> {
+        match self.mode {
+            Mode::Aft => (self.len > 0).then_some(0),
+            Mode::Alb => {
+                let home = view.home?;
+                let i = usize::from(*self.by_id.get(usize::from(home.0))?);
+                let s = self.get(i)?;
+                s.port.link_state().usable().then_some(i)
+            }
+        }
+    }
+
+    /// The path of an offloaded packet of an SA with `view` leaving on
+    /// slave `i` of the map (`decide_tx`, the one decision point).
+    fn esp_path(&self, view: &path::SaView, i: usize, cursor: &mut u32) -> path::Path {
+        let Some(k) = self.get(i).map(|s| s.id) else {
+            return path::Path::Drop(path::DropReason::NoEngine);
+        };
+        path::decide_tx(Policy::default(), cursor, self.mode, view, k, &self.members).path
     }
 }
 
@@ -202,6 +267,14 @@ pub(crate) struct Team {
     /// The slaves holding the team's receive filters (rx_filter.rs).
     #[pin]
     pub(crate) rx_filter: crate::rx_filter::RxFilter,
+    /// The SAs offloaded to the team (offload.rs).
+    #[pin]
+    pub(crate) sas: crate::sa_registry::SaRegistry,
+    /// Serialises the SA control path (offload.rs); not the data path's.
+    #[pin]
+    pub(crate) sa_lock: Mutex<()>,
+    /// Whether the team offers ESP offload now (logged on change).
+    esp_offered: AtomicBool,
 }
 }
 
@@ -213,6 +286,7 @@ impl Team {
         let stats = Arc::new(TeamStats::default(), GFP_KERNEL)?;
         let folded = KVec::with_capacity(MAX_SLAVES, GFP_KERNEL)?;
         let spare = [Some(TxMap::new_boxed()?), Some(TxMap::new_boxed()?)];
+        let sas = crate::sa_registry::SaRegistry::new(GFP_KERNEL)?;
         Ok(try_pin_init!(Self {
             monitor <- DelayedWork::new(),
             state <- new_mutex!(TeamState {
@@ -223,6 +297,7 @@ impl Team {
                 buckets: alb::Buckets::new(),
                 last_rebalance_ms: 0,
                 spare,
+                member_ids: 0,
             }),
             tx: RcuBox::new(),
             stats,
@@ -235,6 +310,9 @@ impl Team {
             master: AtomicPtr::new(core::ptr::null_mut()),
             context,
             rx_filter <- crate::rx_filter::RxFilter::new(),
+            sas <- sas,
+            sa_lock <- new_mutex!(()),
+            esp_offered: AtomicBool::new(false),
         }))
     }
 
@@ -252,7 +330,16 @@ impl Team {
 
     /// Transmits `skb` according to the current map; the packet is always
     /// consumed.
-    pub(crate) fn xmit(&self, mut skb: crate::kernel_ext::net::SkBuff) {
+    pub(crate) fn xmit(&self, mut skb: SkBuff) {
+        // A packet whose ESP the stack left to the team's offload.
+        let esp = skb
+            .xmit_offload()
+            .filter(|o| o.device_crypto)
+            .map(|o| crate::offload::sa_id(o.state));
+        if let Some(id) = esp {
+            self.xmit_esp(skb, id);
+            return;
+        }
         let len = skb.len();
         let sent: Result = self.tx.read(|map| {
             let map = map.ok_or_else(crate::kernel_ext::error::enetdown)?;
@@ -265,29 +352,92 @@ impl Team {
                     usize::from(map.buckets[bucket])
                 }
             };
-            let slave = map
-                .get(index)
-                .ok_or_else(crate::kernel_ext::error::enetdown)?;
-            if map.mode == Mode::Alb && map.receive != Some(index) {
-                // Only the receive slave uses the team's address, so that
-                // switches learn it on one port.
-                skb.set_eth_source(&slave.mac)?;
-            }
-            skb.set_dev(&slave.dev);
-            // The map (and so the port) stays alive until the read-side
-            // section ends: no reference is taken per packet.
-            let port = &slave.port;
-            // Dropped below us: the slave's own counters show it.
-            let _ = skb
-                .queue_xmit()
-                .inspect(|()| port.tx.pass(len))
-                .inspect_err(|_| port.tx.drop_one());
-            Ok(())
+            Self::send_on(map, index, skb, len)
         });
         if sent.is_err() {
             // Dropped by the team itself (no slave to send on).
             self.stats.tx_dropped.fetch_add(1, Relaxed);
         }
+    }
+
+    /// Sends `skb` (`len` bytes) on slave `index` of `map`; `Err` if there
+    /// is no such slave (the packet is dropped).
+    fn send_on(map: &TxMap, index: usize, mut skb: SkBuff, len: u32) -> Result {
+        let slave = map
+            .get(index)
+            .ok_or_else(crate::kernel_ext::error::enetdown)?;
+        if map.mode == Mode::Alb && map.receive != Some(index) {
+            // Only the receive slave uses the team's address, so that
+            // switches learn it on one port.
+            skb.set_eth_source(&slave.mac)?;
+        }
+        skb.set_dev(&slave.dev);
+        // The map (and so the port) stays alive until the read-side
+        // section ends: no reference is taken per packet.
+        let port = &slave.port;
+        // Dropped below us: the slave's own counters show it.
+        let _ = skb
+            .queue_xmit()
+            .inspect(|()| port.tx.pass(len))
+            .inspect_err(|_| port.tx.drop_one());
+        Ok(())
+    }
+
+    /// Transmits a packet of an SA offloaded to the team, whose crypto is
+    /// still to be done (`id`: its registry entry). It goes out inline on
+    /// the SA's home; anything else is dropped and counted, never sent in
+    /// clear (`xdo_dev_offload_ok` sends what the team cannot do inline to
+    /// software, so only a change of slaves in between gets here).
+    fn xmit_esp(&self, skb: SkBuff, id: Option<crate::sa_registry::SaId>) {
+        let len = skb.len();
+        let sent = self.tx.read(|map| {
+            let (map, id) = (map?, id?);
+            self.sas.lookup(&id, |sa| {
+                let sa = sa?;
+                let view = sa.view();
+                let mut cursor = 0;
+                let path = match map.esp_slave(&view) {
+                    Some(i) => (i, map.esp_path(&view, i, &mut cursor)),
+                    None => (0, path::Path::Drop(path::DropReason::NoEngine)),
+                };
+                match path {
+                    (i, path::Path::Inline) => {
+                        Self::send_on(map, i, skb, len).ok()?;
+                        crate::offload::record(&self.stats, sa, Outcome::Inline, u64::from(len));
+                        Some(())
+                    }
+                    (_, p) => {
+                        let reason = match p {
+                            path::Path::Drop(r) => r,
+                            // The engine path is not there yet.
+                            _ => path::DropReason::NoEngine,
+                        };
+                        crate::offload::record(
+                            &self.stats,
+                            sa,
+                            Outcome::Dropped(reason),
+                            u64::from(len),
+                        );
+                        None
+                    }
+                }
+            })
+        });
+        if sent.is_none() {
+            self.stats.tx_dropped.fetch_add(1, Relaxed);
+        }
+    }
+
+    /// Whether a packet of an SA with `view` would go out inline now
+    /// (`xdo_dev_offload_ok`, see `Team::xmit_esp`).
+    pub(crate) fn tx_goes_inline(&self, view: &path::SaView) -> bool {
+        self.tx.read(|map| {
+            map.and_then(|m| {
+                let i = m.esp_slave(view)?;
+                Some(m.esp_path(view, i, &mut 0) == path::Path::Inline)
+            })
+            .unwrap_or(false)
+        })
     }
 
     /// Reports the team's statistics: the sum over its slaves' device
@@ -341,14 +491,30 @@ impl Team {
     pub(crate) fn fix_features(&self, features: Features) -> Features {
         let mask = features;
         let mut f = features.base();
-        for s in self.state.lock().slaves.iter() {
-            f = f.increment(s.device().features(), mask);
+        let members = {
+            let st = self.state.lock();
+            for s in st.slaves.iter() {
+                f = f.increment(s.device().features(), mask);
+            }
+            st.members()
+        };
+        let f = f.increment(Features::ALL_TSO.union(Features::ALL_FOR_ALL), mask);
+        // ESP offload is the team's own (offload.rs): on while a slave can
+        // serve SAs, and the user wants it. The team neither checksums nor
+        // segments ESP packets itself, so it never offers those (the stack
+        // then does both before handing a packet over).
+        let esp =
+            features.contains(Features::HW_ESP) && crate::offload::offload_available(&members);
+        let f = f.without(
+            Features::HW_ESP
+                .union(Features::HW_ESP_TX_CSUM)
+                .union(Features::GSO_ESP),
+        );
+        if esp {
+            f.union(Features::HW_ESP)
+        } else {
+            f
         }
-        // ESP: `NETIF_F_HW_ESP` is neither one-for-all nor all-for-all, so
-        // it stays as the team asks. When the team offers ESP offload
-        // itself (slaves without an engine use another slave's), decide it
-        // here by that policy rather than by the slaves' bits.
-        f.increment(Features::ALL_TSO.union(Features::ALL_FOR_ALL), mask)
     }
 
     /// Recomputes the team's features from its slaves after a member or a
@@ -365,9 +531,25 @@ impl Team {
             }
         }
         // ESP: `upper.xfrm` is what the stack may offload to the team for
-        // encapsulated packets; a team that shares engines between slaves
-        // sets it from its own capability here.
+        // encapsulated packets (every ESP offload packet is): the team's own
+        // capability, not the slaves' bits (see `fix_features`).
+        let available = crate::offload::offload_available(&self.members());
+        upper.xfrm = if available {
+            Features::HW_ESP
+        } else {
+            Features::EMPTY
+        };
         upper.apply(master, rtnl);
+        if self.esp_offered.swap(available, Relaxed) != available {
+            if available {
+                pr_info!("{}: ESP offload available\n", master.name());
+            } else {
+                pr_info!(
+                    "{}: ESP offload withdrawn: no slave can offload; SAs continue in host software\n",
+                    master.name()
+                );
+            }
+        }
         self.computing_features.store(false, Relaxed);
     }
 
@@ -537,6 +719,14 @@ impl Team {
             map.receive = st.active;
         }
         map.buckets = st.buckets.assignment;
+        map.members = st.members();
+        for i in 0..map.len {
+            if let Some(id) = map.get(i).map(|s| usize::from(s.id.0)) {
+                if let Some(b) = map.by_id.get_mut(id) {
+                    *b = i as u8;
+                }
+            }
+        }
         drop(st);
         let (new, unused) = if map.len == 0 {
             (None, Some(map))
@@ -617,6 +807,8 @@ impl Team {
             st.slaves.reserve(1, GFP_KERNEL)?;
             (st.slaves.is_empty(), st.config.mode())
         };
+        // Taken when the slave is pushed below (RTNL serialises enslaving).
+        let id = path::alloc_member_id(self.state.lock().member_ids).ok_or(ENOSPC)?;
         let port = Arc::new(
             SlavePort::new(master, self.stats.clone(), slave),
             GFP_KERNEL,
@@ -687,13 +879,21 @@ impl Team {
             speed_mbps: slave.speed_mbps(rtnl),
             orig_mtu,
             esp: self.probe_esp(master, slave, rtnl),
+            id,
         };
         entry.publish_link();
         // Room was reserved above, so this does not allocate; were it to
         // fail, the entry (and its hook) is dropped and all is undone.
         // The result first: the team lock must not be held while the undo
         // below removes sysfs files (whose readers take it) or runs.
-        let pushed = self.state.lock().slaves.push(entry, GFP_KERNEL);
+        let pushed = {
+            let mut st = self.state.lock();
+            let pushed = st.slaves.push(entry, GFP_KERNEL);
+            if pushed.is_ok() {
+                st.member_ids |= 1 << id.0;
+            }
+            pushed
+        };
         if let Err(e) = pushed {
             self.context.slave_sysfs.remove(slave);
             undo.run(rtnl);
@@ -778,7 +978,11 @@ impl Team {
             }
             // Its buckets are reassigned on publication.
             st.buckets.remove_slave(i);
-            st.slaves.remove_at(i)
+            let removed = st.slaves.remove_at(i);
+            if let Some(r) = &removed {
+                st.member_ids &= !(1 << r.id.0);
+            }
+            removed
         };
         let Some(removed) = removed else {
             return Err(ENOENT);
@@ -786,8 +990,10 @@ impl Team {
         // The team's receive and VLAN filters leave it (rx_filter.rs).
         self.update_rx_filters(master, rtnl);
         slave.vlan_vids_del_by_dev(master, rtnl);
-        // Stop transmitting on it before it goes.
+        // Stop transmitting on it before it goes, then take its SAs out of
+        // its driver (offload.rs).
         self.publish(false);
+        self.sa_release_member(master, slave, removed.id);
         removed.port().receives.store(false, Relaxed);
         self.context.slave_sysfs.remove(slave);
         slave.unlink_master(master, rtnl);
