@@ -132,9 +132,13 @@ through veth1 "AFT, veth0 active" no
 
 ok "sim0 active again" ip -n $A link set hb0 type hbond active_slave sim0
 
-# Bad input: nothing the team cannot serve is offloaded. (Packet offload,
-# which the team refuses with a message, cannot be asked for with Debian
-# 12's iproute2 6.1.)
+# Bad input: nothing the team cannot serve is offloaded; packet offload
+# (which Debian 12's iproute2 6.1 cannot ask for: raw xfrm netlink) is
+# refused with the team's message, and nothing is added.
+NEWSA=$(cd "$(dirname "$0")/../.." && pwd)/tools/xfrm-newsa.py
+fails_with "packet offload refused with the team's message" "only crypto offload is supported" \
+	ip netns exec $A python3 "$NEWSA" 192.0.2.1 192.0.2.9 0x25f1 hb0 packet out
+ok "the refused packet-offload SA was not added" test -z "$(ip -n $A xfrm state list spi 0x25f1)"
 ok "an SA with a 64-bit ICV stays in software" bash -c "
 	ip -n $A xfrm state add src 192.0.2.1 dst 192.0.2.9 proto esp spi 0x25f2 mode transport \
 		aead 'rfc4106(gcm(aes))' $(sim_key "$KEY128") 64 offload dev hb0 dir out &&
@@ -161,7 +165,27 @@ ok "esp-hw-offload back on" bash -c "
 # offload (no inline-capable slave left) and traffic goes on in software.
 withdrawn() { dmesg | grep -c 'hb0: ESP offload withdrawn'; }
 logged0=$(withdrawn)
-ok "release sim0 with SAs homed on it" ip -n $A link set sim0 nomaster
+# Under traffic: pattern pings every 50 ms while sim0 leaves; captured
+# where B receives, on both ports: only ESP, none of it in clear.
+release_under_traffic() {
+	local c1 c2 p1 p2 ping rc=0
+	c1=$(mktemp --suffix .pcap) c2=$(mktemp --suffix .pcap)
+	sim_capture $B sim1 "$c1"; p1=$SIM_CAPTURE_PID
+	sim_capture $B veth1 "$c2"; p2=$SIM_CAPTURE_PID
+	ip netns exec $A ping -q -c 60 -i 0.05 -s 120 -p "$SIM_PATTERN" 192.0.2.2 > /dev/null 2>&1 &
+	ping=$!
+	sleep 1
+	ip -n $A link set sim0 nomaster || rc=1
+	wait $ping
+	SIM_CAPTURE_PID=$p1 sim_capture_stop
+	SIM_CAPTURE_PID=$p2 sim_capture_stop
+	for c in "$c1" "$c2"; do
+		sim_only_esp "$c" 192.0.2.1 192.0.2.2 transport || { echo "not only ESP in $c"; rc=1; }
+	done
+	rm -f "$c1" "$c1.log" "$c2" "$c2.log"
+	return $rc
+}
+ok "release sim0 with SAs homed on it, under traffic: only ESP on both wires" release_under_traffic
 ok "esp-hw-offload withdrawn" test "$(esp_hw)" = off
 ok "the team logged the withdrawal once" test "$(withdrawn)" = $((logged0 + 1))
 ok "traffic continues in software over veth0" wait_for 10 "ip netns exec $A ping -c 1 -W 1 192.0.2.2"
