@@ -103,10 +103,10 @@ impl Rfc4106Tfm {
     /// Process context only: the crypto API allocates with `GFP_KERNEL` and
     /// may wait for a self-test.
     pub fn new(name: &CStr) -> Result<Self> {
+        let mask = bindings::CRYPTO_NOLOAD;
         // SAFETY: `name` is NUL-terminated; the call may sleep, which our
         // caller (process context, as documented) allows.
-        let tfm =
-            unsafe { bindings::crypto_alloc_aead(name.as_char_ptr(), 0, bindings::CRYPTO_NOLOAD) };
+        let tfm = unsafe { bindings::crypto_alloc_aead(name.as_char_ptr(), 0, mask) };
         let tfm = NonNull::new(from_err_ptr(tfm)?).ok_or_else(errno::enobufs)?;
         // SAFETY: `tfm` is a valid transform; its algorithm (and its name)
         // outlives it.
@@ -643,8 +643,9 @@ impl<'a, T: AeadCompletion> AeadRequest<'a, T> {
         let p = inner.as_ptr();
         // SAFETY: We own `inner` (type invariant) until the request is
         // handed to the driver below.
-        let (req, text_len, authsize, sg, iv) =
-            unsafe { ((*p).req, (*p).text_len, (*p).authsize, (*p).sg, (*p).iv) };
+        let (req, sg, iv) = unsafe { ((*p).req, (*p).sg, (*p).iv) };
+        // SAFETY: As above.
+        let (text_len, authsize) = unsafe { ((*p).text_len, (*p).authsize) };
         // Cannot overflow: `prepare` checked that text and ICV fit the
         // packet.
         let cryptlen = match dir {
