@@ -5,3 +5,4 @@
 
 pub mod aead;
 pub mod aead_alg;
+pub mod aead_req;

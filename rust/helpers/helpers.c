@@ -15,9 +15,11 @@
 #include <linux/if_ether.h>
 #include <linux/if_vlan.h>
 #include <linux/netdevice.h>
+#include <linux/scatterlist.h>
 #include <linux/skbuff.h>
 #include <linux/sched/signal.h>
 #include <linux/timekeeping.h>
+#include <linux/wait_bit.h>
 #include <linux/workqueue.h>
 #include <net/rtnetlink.h>
 #include <net/xfrm.h>
@@ -511,6 +513,74 @@ struct aead_alg *hbond_helper_crypto_aead_alg(struct crypto_aead *tfm)
 struct crypto_aead *hbond_helper_crypto_aead_reqtfm(struct aead_request *req)
 {
 	return crypto_aead_reqtfm(req);
+}
+
+/* Asynchronous AEAD client (rust/crypto/aead_req.rs). */
+
+unsigned int hbond_helper_crypto_aead_reqsize(struct crypto_aead *tfm)
+{
+	return crypto_aead_reqsize(tfm);
+}
+
+void hbond_helper_aead_request_set_tfm(struct aead_request *req, struct crypto_aead *tfm)
+{
+	aead_request_set_tfm(req, tfm);
+}
+
+unsigned int hbond_helper_crypto_aead_alignmask(struct crypto_aead *tfm)
+{
+	return crypto_aead_alignmask(tfm);
+}
+
+bool hbond_helper_crypto_aead_is_async(struct crypto_aead *tfm)
+{
+	return crypto_aead_tfm(tfm)->__crt_alg->cra_flags & CRYPTO_ALG_ASYNC;
+}
+
+void hbond_helper_sg_set_buf(struct scatterlist *sg, const void *buf, unsigned int len)
+{
+	sg_set_buf(sg, buf, len);
+}
+
+void hbond_helper_inflight_inc(atomic_long_t *count)
+{
+	atomic_long_inc(count);
+}
+
+/*
+ * Fully ordered (a value-returning atomic), so everything the request's
+ * side did happens before a waiter sees zero; wake_up_var() only hashes the
+ * address, it never reads *count (which a woken waiter may have freed).
+ */
+void hbond_helper_inflight_dec(atomic_long_t *count)
+{
+	if (atomic_long_dec_and_test(count))
+		wake_up_var(count);
+}
+
+long hbond_helper_inflight_read(atomic_long_t *count)
+{
+	return atomic_long_read(count);
+}
+
+void hbond_helper_inflight_wait(atomic_long_t *count)
+{
+	might_sleep();
+	wait_var_event(count, atomic_long_read_acquire(count) == 0);
+}
+
+void hbond_helper_might_sleep(void)
+{
+	might_sleep();
+}
+
+struct sk_buff *hbond_helper_alloc_skb_zeroed(unsigned int len, gfp_t gfp)
+{
+	struct sk_buff *skb = alloc_skb(len, gfp);
+
+	if (skb)
+		skb_put_zero(skb, len);
+	return skb;
 }
 
 /* Completion callbacks (xfrm, AF_ALG) expect to run with BHs off, as from

@@ -91,6 +91,19 @@ unsigned int hbond_helper_crypto_aead_ivsize(struct crypto_aead *tfm);
 const char *hbond_helper_crypto_aead_driver_name(struct crypto_aead *tfm);
 const char *hbond_helper_crypto_aead_alg_name(struct crypto_aead *tfm);
 
+/* Asynchronous AEAD client (rust/crypto/aead_req.rs). */
+unsigned int hbond_helper_crypto_aead_reqsize(struct crypto_aead *tfm);
+void hbond_helper_aead_request_set_tfm(struct aead_request *req, struct crypto_aead *tfm);
+unsigned int hbond_helper_crypto_aead_alignmask(struct crypto_aead *tfm);
+bool hbond_helper_crypto_aead_is_async(struct crypto_aead *tfm);
+void hbond_helper_sg_set_buf(struct scatterlist *sg, const void *buf, unsigned int len);
+void hbond_helper_inflight_inc(atomic_long_t *count);
+void hbond_helper_inflight_dec(atomic_long_t *count);
+long hbond_helper_inflight_read(atomic_long_t *count);
+void hbond_helper_inflight_wait(atomic_long_t *count);
+void hbond_helper_might_sleep(void);
+struct sk_buff *hbond_helper_alloc_skb_zeroed(unsigned int len, gfp_t gfp);
+
 /* Crypto API drivers (rust/crypto/aead_alg.rs). */
 void *hbond_helper_crypto_aead_ctx(struct crypto_aead *tfm);
 struct aead_alg *hbond_helper_crypto_aead_alg(struct crypto_aead *tfm);

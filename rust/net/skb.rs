@@ -125,6 +125,42 @@ impl SkBuff {
             Err(errno::enobufs())
         }
     }
+
+    /// Allocates a linear packet of `len` zero bytes (`alloc_skb`, then
+    /// `skb_put_zero`), with no headroom.
+    pub fn alloc_zeroed(len: u32, gfp: crate::kernel_ext::gfp::Gfp) -> Result<Self> {
+        // SAFETY: Allocates a new skb or returns NULL.
+        let ptr = unsafe { bindings::hbond_helper_alloc_skb_zeroed(len, gfp.as_raw()) };
+        // INVARIANT: A new skb, ours.
+        NonNull::new(ptr)
+            .map(|ptr| Self { ptr })
+            .ok_or(kernel::error::code::ENOMEM)
+    }
+
+    /// Copies `buf.len()` bytes of the packet from `offset` (from `data`)
+    /// into `buf` (`skb_copy_bits`); `EFAULT` if the packet is shorter.
+    pub fn copy_bits(&self, offset: u32, buf: &mut [u8]) -> Result {
+        let (Ok(off), Ok(len)) = (i32::try_from(offset), i32::try_from(buf.len())) else {
+            return Err(kernel::error::code::EINVAL);
+        };
+        // SAFETY: The skb is valid; `buf` is writable for `len` bytes.
+        kernel::error::to_result(unsafe {
+            bindings::skb_copy_bits(self.as_raw(), off, buf.as_mut_ptr().cast(), len)
+        })
+    }
+
+    /// Writes `buf` into the packet at `offset` (`skb_store_bits`, which
+    /// needs writable data: unshared, uncloned); `EFAULT` if the packet is
+    /// shorter.
+    pub fn store_bits(&mut self, offset: u32, buf: &[u8]) -> Result {
+        let (Ok(off), Ok(len)) = (i32::try_from(offset), i32::try_from(buf.len())) else {
+            return Err(kernel::error::code::EINVAL);
+        };
+        // SAFETY: The skb is ours; `buf` is readable for `len` bytes.
+        kernel::error::to_result(unsafe {
+            bindings::skb_store_bits(self.as_raw(), off, buf.as_ptr().cast(), len)
+        })
+    }
 }
 
 impl Drop for SkBuff {

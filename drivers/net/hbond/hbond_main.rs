@@ -12,6 +12,7 @@ pub mod kernel_ext;
 
 pub mod hbond_core;
 
+mod aead_kunit;
 mod capability;
 mod events;
 mod kunit_tests;
