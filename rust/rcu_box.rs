@@ -38,6 +38,17 @@ impl<T: Send + Sync> RcuBox<T> {
         result
     }
 
+    /// Whether the slot is empty (a racy snapshot).
+    pub fn is_empty(&self) -> bool {
+        self.ptr.load(Ordering::Relaxed).is_null()
+    }
+
+    /// Empties the slot without freeing its object (a leak): for an owner
+    /// dropped where the object's own drop may not run (it sleeps).
+    pub fn forget(&mut self) {
+        *self.ptr.get_mut() = core::ptr::null_mut();
+    }
+
     /// Publishes `new`; frees the old object once no reader can see it.
     /// Sleeps: process context only.
     pub fn replace(&self, new: Option<KBox<T>>) {

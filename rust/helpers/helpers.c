@@ -775,6 +775,11 @@ struct xfrm_offload *hbond_helper_xfrm_offload(struct sk_buff *skb)
 	return xfrm_offload(skb);
 }
 
+void hbond_helper_secpath_reset(struct sk_buff *skb)
+{
+	secpath_reset(skb);
+}
+
 struct sec_path *hbond_helper_skb_sec_path(const struct sk_buff *skb)
 {
 	return skb_sec_path(skb);

@@ -136,6 +136,7 @@ u32 hbond_helper_skb_mark(const struct sk_buff *skb);
 
 struct xfrm_offload *hbond_helper_xfrm_offload(struct sk_buff *skb);
 struct sec_path *hbond_helper_skb_sec_path(const struct sk_buff *skb);
+void hbond_helper_secpath_reset(struct sk_buff *skb);
 void hbond_helper_xfrm_state_put(struct xfrm_state *x);
 void hbond_helper_xfrm_state_hold(struct xfrm_state *x);
 

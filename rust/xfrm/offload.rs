@@ -67,6 +67,15 @@ impl SkBuff {
         }
     }
 
+    /// Drops the packet's security path and offload state: its ESP is
+    /// complete and it leaves as a plain packet (no device below may take
+    /// it for an offload request).
+    pub fn clear_offload(&mut self) {
+        // SAFETY: The skb is ours; the secpath (with its state references)
+        // is released by the call.
+        unsafe { bindings::hbond_helper_secpath_reset(self.as_raw()) };
+    }
+
     /// The transmit offload request carried by the packet, if any.
     pub fn xmit_offload(&self) -> Option<XmitOffload<'_>> {
         let skb = self.as_raw();

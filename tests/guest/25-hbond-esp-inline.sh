@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# The team offloads ESP (issue 9, items 3 and 4, inline part): hb0 (AFT)
-# over sim0 (ipsecsim: inline ESP) and veth0 (nothing) advertises
-# esp-hw-offload while an inline-capable slave is a member, programs each
-# SA offloaded to hb0 on sim0 (its home), and its traffic on sim0 goes out
-# and comes in inline; on veth0 the stack does ESP in software
-# (xdo_dev_offload_ok says no). The peer B runs plain software IPsec behind
+# The team offloads ESP for every slave (issue 9): hb0 (AFT) over sim0
+# (ipsecsim: inline ESP and a crypto engine) and veth0 (nothing) advertises
+# esp-hw-offload while a slave can serve SAs, programs each SA offloaded to
+# hb0 on sim0 (its home) and keys a transform from it on sim0's engine.
+# Traffic on sim0 goes out and comes in inline; on veth0 sim0's engine
+# encrypts and decrypts it through the crypto API (lookaside); without
+# sim0 the stack does ESP in software. The peer B runs plain software IPsec behind
 # a bridge (the "switch"); captures where B receives show only ESP.
 # Releasing sim0 withdraws the offload (traffic goes on in software); bad
 # SAs are refused with a message and nothing changes.
@@ -60,16 +61,18 @@ counters() {
 	local name value
 	while read -r name value; do
 		into[${name%:}]=$value
-	done < <(ip netns exec $A ethtool -S hb0 | awk '$1 ~ /^(tx|rx)_esp_(inline|host|dropped)_packets:$/ { print $1, $2 }')
+	done < <(ip netns exec $A ethtool -S hb0 | awk '$1 ~ /^(tx|rx)_esp_(inline|engine|host|dropped)_packets:$/ { print $1, $2 }')
 }
 
-# through PORT LABEL INLINE: ping (pattern payload) and TCP both ways,
+# through PORT LABEL PATH: ping (pattern payload) and TCP both ways,
 # captured on B's PORT (where A's packets arrive): only ESP, none of it in
-# clear. INLINE yes: sim0 encrypted and decrypted the traffic; no: sim0 did
-# nothing (the stack did ESP in software).
+# clear. PATH inline: sim0 encrypted and decrypted the traffic inline;
+# engine: hb0 had sim0's engine encrypt and decrypt it (lookaside, through
+# the crypto API); host: the stack did ESP in software both ways.
 through() {
-	local port=$1 label=$2 inline=$3 cap tx0 rx0 tx1 rx1 c0 c1 n
+	local port=$1 label=$2 inline=$3 cap tx0 rx0 tx1 rx1 c0 c1 n e0 e1
 	tx0=$(stat sim0 $A ipsec_tx_packets) rx0=$(stat sim0 $A ipsec_rx_packets)
+	e0=$(stat sim0 $A engine_external_requests)
 	declare -A c0 c1
 	counters c0
 	cap=$(mktemp --suffix .pcap)
@@ -81,19 +84,28 @@ through() {
 	ok "$label: TCP hb0 -> peer, content compared" sim_tcp $B 192.0.2.2 $A 100000
 	ok "$label: TCP peer -> hb0, content compared" sim_tcp $A 192.0.2.1 $B 100000
 	tx1=$(stat sim0 $A ipsec_tx_packets) rx1=$(stat sim0 $A ipsec_rx_packets)
+	e1=$(stat sim0 $A engine_external_requests)
 	counters c1
+	echo "# $label: sim0's engine, requests from crypto API users $e0 -> $e1"
 	echo "# $label: sim0 inline tx $tx0 -> $tx1, rx $rx0 -> $rx1"
 	for n in "${!c0[@]}"; do echo "# $label: hb0 $n ${c0[$n]} -> ${c1[$n]}"; done
 	grown() { test "${c1[$1]}" -ge $((${c0[$1]} + $2)); }
 	same() { test "${c1[$1]}" = "${c0[$1]}"; }
-	if [ "$inline" = yes ]; then
+	if [ "$inline" = inline ]; then
 		# 5 pings and 100 kB each way: over 60 ESP packets each way.
 		ok "$label: sim0 encrypted inline" test "$tx1" -ge $((tx0 + 60))
 		ok "$label: sim0 decrypted inline" test "$rx1" -ge $((rx0 + 60))
 		ok "$label: hb0 counts its transmit ESP as inline, none as host" bash -c "$(declare -p c0 c1); $(declare -f grown same); grown tx_esp_inline_packets 60 && same tx_esp_host_packets"
 		ok "$label: hb0 counts its receive ESP as inline, none as host" bash -c "$(declare -p c0 c1); $(declare -f grown same); grown rx_esp_inline_packets 60 && same rx_esp_host_packets"
+	elif [ "$inline" = engine ]; then
+		ok "$label: sim0 encrypted nothing inline" test "$tx1" = "$tx0"
+		ok "$label: sim0 decrypted nothing inline" test "$rx1" = "$rx0"
+		ok "$label: sim0's engine took hb0's requests, both ways" test "$e1" -ge $((e0 + 120))
+		ok "$label: hb0 counts its transmit ESP as engine work, none inline or host" bash -c "$(declare -p c0 c1); $(declare -f grown same); grown tx_esp_engine_packets 60 && same tx_esp_inline_packets && same tx_esp_host_packets"
+		ok "$label: hb0 counts its receive ESP as engine work, none inline or host" bash -c "$(declare -p c0 c1); $(declare -f grown same); grown rx_esp_engine_packets 60 && same rx_esp_inline_packets && same rx_esp_host_packets"
 	else
 		ok "$label: sim0 encrypted nothing (software ESP)" test "$tx1" = "$tx0"
+		ok "$label: sim0's engine took no request" test "$e1" = "$e0"
 		ok "$label: hb0 counts its transmit ESP as host, none inline" bash -c "$(declare -p c0 c1); $(declare -f grown same); grown tx_esp_host_packets 60 && same tx_esp_inline_packets"
 		ok "$label: hb0 counts its receive ESP as host, none inline" bash -c "$(declare -p c0 c1); $(declare -f grown same); grown rx_esp_host_packets 60 && same rx_esp_inline_packets"
 	fi
@@ -124,11 +136,11 @@ ok "outbound SA offloaded to hb0" offloaded_to_hb0 0x2501
 ok "inbound SA offloaded to hb0" offloaded_to_hb0 0x2502
 ok "both SAs programmed on sim0, their home ($added0 -> $(stat sim0 $A ipsec_sa_added))" \
 	test "$(stat sim0 $A ipsec_sa_added)" -ge $((added0 + 2))
-through sim1 "AFT, sim0 active" yes
+through sim1 "AFT, sim0 active" inline
 
 ok "veth0 made the active slave" ip -n $A link set hb0 type hbond active_slave veth0
 ok "SAs still offloaded to hb0 with veth0 active" bash -c "$(declare -f offloaded_to_hb0); A=$A; offloaded_to_hb0 0x2501"
-through veth1 "AFT, veth0 active" no
+through veth1 "AFT, veth0 active" engine
 
 ok "sim0 active again" ip -n $A link set hb0 type hbond active_slave sim0
 
@@ -189,14 +201,14 @@ ok "release sim0 with SAs homed on it, under traffic: only ESP on both wires" re
 ok "esp-hw-offload withdrawn" test "$(esp_hw)" = off
 ok "the team logged the withdrawal once" test "$(withdrawn)" = $((logged0 + 1))
 ok "traffic continues in software over veth0" wait_for 10 "ip netns exec $A ping -c 1 -W 1 192.0.2.2"
-through veth1 "after the release" no
+through veth1 "after the release" host
 ok "ip xfrm state flush" ip -n $A xfrm state flush
 ok "no SA left" test -z "$(ip -n $A xfrm state list)"
 ok "sim0 back in the team: offload advertised again" bash -c "
 	ip -n $A link set sim0 master hb0 && ip -n $A link set hb0 type hbond active_slave sim0 &&
 	ip netns exec $A ethtool -k hb0 | grep -q '^esp-hw-offload: on'"
 ok "new SAs offload again" bash -c "$(declare -f sas offloaded_to_hb0 sim_key); A=$A B=$B KEY128=$KEY128; sas && offloaded_to_hb0 0x2501 && offloaded_to_hb0 0x2502"
-through sim1 "re-enslaved sim0" yes
+through sim1 "re-enslaved sim0" inline
 
 # Teardown with offloaded SAs: the team's deletion takes them out of sim0.
 ok "hb0 deleted with offloaded SAs" ip -n $A link del hb0

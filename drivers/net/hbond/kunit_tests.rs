@@ -190,17 +190,19 @@ fn sa_registry_removes_half(test: &Test) {
     let Some(reg) = full_registry(test) else {
         return;
     };
-    // Removal runs in atomic context (`xdo_dev_state_delete` under
-    // `x->lock`): from a softirq-like section here.
+    // Removal itself never sleeps (the control lock, a mutex, is taken
+    // outside): from a softirq-like section here.
+    let mut ctl = reg.control();
     let removed = with_bh_disabled(|| {
         (0..N_SAS)
             .step_by(2)
-            .filter(|i| reg.remove(&sid(key(*i))))
+            .filter(|i| reg.remove(&mut ctl, &sid(key(*i))))
             .count()
     });
+    drop(ctl);
     kunit_expect_eq!(test, removed, N_SAS as usize / 2);
     kunit_expect_eq!(test, reg.len(), N_SAS as usize / 2);
-    kunit_expect!(test, !reg.remove(&sid(key(0))));
+    kunit_expect!(test, !reg.remove(&mut reg.control(), &sid(key(0))));
     kunit_expect!(test, (0..N_SAS).all(|i| has(&reg, i) == (i % 2 == 1)));
     // A removed key can be added again, from atomic context.
     kunit_expect_eq!(
@@ -265,10 +267,10 @@ fn sa_registry_two_states_one_key(test: &Test) {
     kunit_expect!(test, reg.lookup(&id(3), |s| s.is_none()));
     kunit_expect_eq!(test, reg.with_key(&key, Dir::In, |_| ()), Some(()));
     kunit_expect_eq!(test, reg.with_key(&key, Dir::Out, |_| ()), None);
-    kunit_expect!(test, reg.remove(&id(1)));
+    kunit_expect!(test, reg.remove(&mut reg.control(), &id(1)));
     kunit_expect!(test, reg.lookup(&id(2), |s| s.is_some()));
     kunit_expect_eq!(test, reg.with_key(&key, Dir::In, |_| ()), Some(()));
-    kunit_expect!(test, reg.remove(&id(2)));
+    kunit_expect!(test, reg.remove(&mut reg.control(), &id(2)));
     kunit_expect_eq!(test, reg.with_key(&key, Dir::In, |_| ()), None);
 }
 

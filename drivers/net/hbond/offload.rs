@@ -23,11 +23,16 @@
 //! slave's part of an entry (`LowerSlot`) changes only under the state's
 //! lock.
 
+use crate::capability::Engine;
 use crate::hbond_core::{
     esp,
-    path::{self, Dir, DropReason, Member, MemberId, MAX_MEMBERS},
+    path::{self, Dir, DropReason, EngineId, Member, MemberId, MAX_MEMBERS},
     sa::{Counter, Outcome, SaEntry, SaKey},
 };
+use crate::kernel_ext::crypto::aead_req::{
+    AeadCompletion, AeadRequest, Completed, EspLayout, Rfc4106Aead, Rfc4106Tfm, Submit,
+};
+use crate::kernel_ext::gfp::Gfp;
 use crate::kernel_ext::{
     error::eopnotsupp,
     net::{
@@ -39,15 +44,23 @@ use crate::kernel_ext::{
     xfrm::{
         dev_ops::OffloadCandidate,
         master::{LowerSlot, StateGuard, XfrmMaster},
-        state::{Family, OffloadDir, OffloadType},
+        offload::RxCryptoStatus,
+        state::{Family, OffloadDir, OffloadType, StateRef},
         State,
     },
 };
 use crate::master::Hbond;
-use crate::sa_registry::{HbondSa, SaId, SA_BITS};
+use crate::sa_registry::{HbondSa, SaId, Slots, SA_BITS};
 use crate::slave::{SlavePort, TeamStats};
 use crate::team::Team;
-use kernel::{alloc::flags::GFP_KERNEL, c_str, prelude::*, types::ARef};
+use core::sync::atomic::Ordering::Relaxed;
+use kernel::{
+    alloc::{flags::GFP_KERNEL, KBox},
+    c_str,
+    prelude::*,
+    sync::Arc,
+    types::ARef,
+};
 
 /// The registry identity of `state`: `None` for what the team never
 /// offloads (not ESP, unknown family).
@@ -116,17 +129,21 @@ impl Team {
             Some(OffloadDir::Out) => Dir::Out,
             None => return Err(eopnotsupp()),
         };
-        let _control = self.sa_lock.lock();
-        let (members, preferred, devices) = {
+        let _control = self.sas.control();
+        let (members, preferred, devices, engines) = {
             let st = self.state.lock();
             let mut devices: [Option<ARef<Device>>; MAX_MEMBERS] = [const { None }; MAX_MEMBERS];
+            let mut engines: [Option<Arc<Engine>>; MAX_MEMBERS] = [const { None }; MAX_MEMBERS];
             for s in st.slaves.iter() {
                 if let Some(d) = devices.get_mut(usize::from(s.id.0)) {
                     *d = Some(s.device().into());
                 }
+                if let Some(e) = engines.get_mut(usize::from(s.id.0)) {
+                    e.clone_from(&s.esp.engine);
+                }
             }
             let preferred = st.active.and_then(|a| st.slaves.get(a)).map(|s| s.id);
-            (st.members(), preferred, devices)
+            (st.members(), preferred, devices, engines)
         };
         let mut entry = SaEntry::new(id.key, dir, state.is_esn());
         let mut slot = LowerSlot::empty(state);
@@ -146,6 +163,27 @@ impl Team {
                 Err(e) => refused = Some(e),
             }
         }
+        // A transform keyed from the SA on every engine of the team (the
+        // lookaside path); one that cannot be had is left out (logged).
+        let mut slots: Slots = [const { None }; MAX_MEMBERS];
+        let key = state.aead().map(|a| a.key);
+        for (i, e) in engines.iter().enumerate() {
+            let (Some(e), Some(key)) = (e, key) else {
+                continue;
+            };
+            match keyed_transform(e, key) {
+                Ok(t) => {
+                    slots[i] = Some(t);
+                    entry.add_slot(EngineId::of(MemberId(i as u8)));
+                }
+                Err(err) => pr_warn!(
+                    "{}: engine {} cannot take an SA (error {})\n",
+                    master.name(),
+                    e.name.as_str(),
+                    err.to_errno()
+                ),
+            }
+        }
         if !entry.servable(&members) {
             // The slaves' drivers said why, if they were asked.
             extack.set_msg_if_unset(c_str!("hbond: no slave can offload this SA"));
@@ -157,7 +195,10 @@ impl Team {
             }
             return Err(eopnotsupp());
         }
-        if let Err((e, slot)) = self.sas.add_state(&entry, id.instance, slot, GFP_KERNEL) {
+        if let Err((e, slot)) = self
+            .sas
+            .add_state(&entry, id.instance, slot, slots, GFP_KERNEL)
+        {
             // Not visible to anyone yet: take it out of the home again.
             let taken = slot.take(&mut state.lock());
             if let Some(u) = taken {
@@ -193,58 +234,68 @@ impl Team {
     /// part, the entry goes (freed after a grace period).
     fn sa_free(&self, master: &Device, state: &State) {
         let Some(id) = sa_id(state) else { return };
-        let _control = self.sa_lock.lock();
-        let taken = self.sas.lookup(&id, |sa| {
-            sa.and_then(|sa| sa.lower())
-                .and_then(|lower| lower.take(&mut state.lock()))
-        });
-        if let Some(u) = taken {
-            u.free(state, master);
+        let mut ctl = self.sas.control();
+        if let Some(sa) = self.sas.get(&ctl, &id) {
+            let taken = sa.lower().and_then(|l| l.take(&mut state.lock()));
+            if let Some(u) = taken {
+                u.free(state, master);
+            }
+            // Waits for the SA's requests on the engines.
+            sa.free_slots();
         }
-        self.sas.remove(&id);
+        self.sas.remove(&mut ctl, &id);
     }
 
     /// A slave leaves (already out of the member list and the transmit
     /// map): every SA programmed on it is taken out of its driver, which
-    /// the slave must not keep once released. Its SAs lose their home; one
-    /// the team cannot serve any more stays in software (logged once).
-    /// Cannot fail, does not allocate.
+    /// the slave must not keep once released, and the transforms on its
+    /// engine are freed (once their requests completed). An SA the team
+    /// cannot serve any more stays in software (logged once). Cannot fail,
+    /// does not allocate.
     pub(crate) fn sa_release_member(&self, master: &Device, slave: &Device, id: MemberId) {
-        let _control = self.sa_lock.lock();
+        let ctl = self.sas.control();
         let members = self.members();
+        let engine = EngineId::of(id);
         let mut unserved = 0u32;
         for b in 0..(1usize << SA_BITS) {
-            loop {
-                let found = self.sas.find(b, |sa| {
-                    let lower = sa.lower()?;
-                    // SAFETY: Under `sa_lock` every registry entry's state
-                    // is alive: entries leave the registry only in
-                    // `sa_free`, which takes `sa_lock`, and the stack frees
-                    // a state only after its `free` returned.
+            while let Some(sid) = self.sas.find(b, |sa| {
+                let uses =
+                    sa.view().home == Some(id) || sa.slot(engine).is_some_and(|s| !s.is_empty());
+                uses.then(|| *sa.id())
+            }) {
+                let Some(sa) = self.sas.get(&ctl, &sid) else {
+                    break;
+                };
+                if let Some(lower) = sa.lower() {
+                    // SAFETY: Under the control lock every registry entry's
+                    // state is alive: entries leave the registry only in
+                    // `sa_free`, under that lock, and the stack frees a
+                    // state only after its `free` returned.
                     let state: &State = unsafe { lower.state() };
                     let taken = {
                         let mut guard = state.lock();
-                        if !lower.is_on(&mut guard, slave) {
-                            return None;
+                        if lower.is_on(&mut guard, slave) {
+                            lower.take(&mut guard)
+                        } else {
+                            None
                         }
-                        lower.take(&mut guard)
-                    }?;
-                    let mut entry = sa.entry();
-                    entry.remove_member(id);
-                    if entry.reconcile(&members) {
-                        unserved += 1;
+                    };
+                    if let Some(u) = taken {
+                        u.free(state, master);
                     }
-                    sa.publish(&entry);
-                    Some((taken, core::ptr::from_ref(state)))
-                });
-                let Some((taken, state)) = found else { break };
-                // SAFETY: As above: `sa_lock` is still held.
-                taken.free(unsafe { &*state }, master);
+                }
+                sa.free_slot(engine);
+                let mut entry = sa.entry();
+                entry.remove_member(id);
+                if entry.reconcile(&members) {
+                    unserved += 1;
+                }
+                sa.publish(&entry);
             }
         }
         if unserved > 0 {
             pr_info!(
-                "{}: {} SAs lost their inline home {} and stay in host software\n",
+                "{}: {} SAs cannot be served without {} and stay in host software\n",
                 master.name(),
                 unserved,
                 slave.name()
@@ -263,11 +314,11 @@ impl Team {
         let len = pkt.bytes();
         self.sas.lookup(&id, |sa| {
             let Some(sa) = sa else { return false };
-            let inline = self.tx_goes_inline(&sa.view());
-            if !inline {
+            let offload = self.tx_can_offload(&sa.view());
+            if !offload {
                 record(&self.stats, sa, Outcome::Host, u64::from(len));
             }
-            inline
+            offload
         })
     }
 }
@@ -279,36 +330,206 @@ pub(crate) fn record(stats: &TeamStats, sa: &HbondSa, outcome: Outcome, bytes: u
     stats.record_esp(sa.view().dir, outcome, bytes);
 }
 
-/// The receive hook's accounting of a packet the team takes over from a
-/// slave: ESP of an SA offloaded to the team was decrypted inline by the
-/// slave's driver (or failed its check there), or arrives encrypted and
-/// is left to the stack's software ESP.
-pub(crate) fn account_rx(port: &SlavePort, skb: &SkBuff) {
+/// The receive hook's part for ESP, on a packet the team takes over from a
+/// slave. ESP of an SA offloaded to the team that the slave's driver
+/// decrypted inline (or failed its check) is counted and passed on; ESP of
+/// an inbound SA of the team that arrives encrypted goes to an engine
+/// (`None`: the request owns the packet and delivers it when done), or is
+/// left to the stack's software ESP (counted as host work). Anything else
+/// passes unchanged.
+pub(crate) fn rx_esp(port: &SlavePort, skb: SkBuff) -> Option<SkBuff> {
     let Some(team) = LinkDevice::<Hbond>::try_from_device(&port.master) else {
-        return;
+        return Some(skb);
     };
     let team = team.data();
     let len = u64::from(skb.len());
     if let Some(rx) = skb.rx_offload() {
-        let Some(id) = sa_id(rx.state) else { return };
-        let outcome = if rx.success {
-            Outcome::Inline
-        } else {
-            Outcome::Dropped(DropReason::IcvFailure)
-        };
-        team.sas.lookup(&id, |sa| {
-            if let Some(sa) = sa {
-                record(&team.stats, sa, outcome, len);
-            }
-        });
-        return;
+        if let Some(id) = sa_id(rx.state) {
+            let outcome = if rx.success {
+                Outcome::Inline
+            } else {
+                Outcome::Dropped(DropReason::IcvFailure)
+            };
+            team.sas.lookup(&id, |sa| {
+                if let Some(sa) = sa {
+                    record(&team.stats, sa, outcome, len);
+                }
+            });
+        }
+        return Some(skb);
     }
     let Some(found) = esp::rx_esp(skb.head_data(), skb.len() as usize) else {
-        return;
+        return Some(skb);
     };
-    team.sas.with_key(&found.key, Dir::In, |sa| {
-        record(&team.stats, sa, Outcome::Host, len)
-    });
+    // The decision, under RCU; the packet is handed over outside it.
+    let engine = team
+        .sas
+        .with_key(&found.key, Dir::In, |sa| {
+            let path = if sa.esn() {
+                // The high sequence bits come from the replay window,
+                // which the engine path does not read yet: software.
+                path::Path::HostSoftware
+            } else {
+                team.rx_path(&sa.view(), port.id)
+            };
+            match path {
+                path::Path::Engine(e) => Some((e, *sa.id())),
+                _ => {
+                    record(&team.stats, sa, Outcome::Host, len);
+                    None
+                }
+            }
+        })
+        .flatten();
+    let Some((e, id)) = engine else {
+        return Some(skb);
+    };
+    match submit_rx(team, &id, e, skb, &found) {
+        Ok(()) => None,
+        // Not taken (no memory, queue full): intact, for software.
+        Err(skb) => {
+            team.sas.lookup(&id, |sa| {
+                if let Some(sa) = sa {
+                    record(&team.stats, sa, Outcome::Host, len);
+                }
+            });
+            Some(skb)
+        }
+    }
+}
+
+/// The context of a receive request on an engine.
+///
+/// # Invariants
+///
+/// As [`TxEsp`]: `team` outlives the request.
+pub(crate) struct RxEsp {
+    team: *const Team,
+    id: SaId,
+    state: StateRef,
+}
+
+// SAFETY: As `TxEsp`; a state reference may be dropped on any CPU.
+unsafe impl Send for RxEsp {}
+
+impl AeadCompletion for RxEsp {
+    fn complete(req: Completed<Self>, result: Result) {
+        let (skb, ctx) = req.into_parts();
+        // SAFETY: The team outlives the request (type invariant).
+        let team = unsafe { &*ctx.team };
+        team.finish_rx(skb, ctx.id, ctx.state, result);
+    }
+}
+
+/// Hands a received, still encrypted ESP packet (data at its outer IP
+/// header, `found` its ESP) of the team's SA `id` to engine `e`. The packet
+/// comes back if the engine cannot take it.
+fn submit_rx(
+    team: &Team,
+    id: &SaId,
+    e: EngineId,
+    skb: SkBuff,
+    found: &esp::RxEsp,
+) -> core::result::Result<(), SkBuff> {
+    let Some(master) = team.master_dev() else {
+        return Err(skb);
+    };
+    let family = match found.key.family {
+        crate::hbond_core::sa::Family::V4 => Family::Inet,
+        crate::hbond_core::sa::Family::V6 => Family::Inet6,
+    };
+    let Some(state) = StateRef::lookup_esp(
+        master,
+        skb.mark(),
+        &found.key.daddr,
+        found.key.spi.to_be(),
+        family,
+    ) else {
+        return Err(skb);
+    };
+    let Some(text) = found
+        .end
+        .checked_sub(found.esp + esp::ESP_HEADER_LEN + esp::IV_LEN + esp::ICV_LEN)
+    else {
+        return Err(skb);
+    };
+    let mut aad = [0u8; 8];
+    aad[..4].copy_from_slice(&found.key.spi.to_be_bytes());
+    aad[4..].copy_from_slice(&found.seq_lo.to_be_bytes());
+    let layout = EspLayout {
+        assoc: &aad,
+        iv_offset: (found.esp + esp::ESP_HEADER_LEN) as u32,
+        text_len: text as u32,
+    };
+    team.sas.lookup(id, move |sa| {
+        let Some(slot) = sa.and_then(|sa| sa.slot(e)) else {
+            return Err(skb);
+        };
+        slot.read(move |aead| {
+            let Some(aead) = aead else {
+                return Err(skb);
+            };
+            // INVARIANT: See `TxEsp`.
+            let ctx = RxEsp {
+                team: core::ptr::from_ref(team),
+                id: *id,
+                state,
+            };
+            let req = match AeadRequest::new(aead, skb, ctx, &layout, Gfp::Atomic) {
+                Ok(r) => r,
+                Err(r) => return Err(r.skb),
+            };
+            match req.decrypt() {
+                Submit::Done(c, r) => {
+                    RxEsp::complete(c, r);
+                    Ok(())
+                }
+                Submit::InProgress | Submit::Backlogged => Ok(()),
+                // The text is unchanged: software can still decrypt it.
+                Submit::Rejected(r) => Err(r.skb),
+            }
+        })
+    })
+}
+
+impl Team {
+    /// The completion of a receive request: a decrypted packet goes up on
+    /// the team marked as an inline NIC marks it (`CRYPTO_DONE`,
+    /// `CRYPTO_SUCCESS`: the stack strips ESP and checks replay); a wrong
+    /// ICV or an engine error drops it (counted), never delivered.
+    fn finish_rx(&self, mut skb: SkBuff, id: SaId, state: StateRef, result: Result) {
+        let len = u64::from(skb.len());
+        let outcome = match (result, self.master_dev()) {
+            (Ok(()), Some(master)) => {
+                if skb
+                    .set_rx_crypto_done(state, RxCryptoStatus::Success)
+                    .is_ok()
+                {
+                    skb.set_dev(master);
+                    match skb.netif_rx() {
+                        Ok(()) => Outcome::Engine,
+                        Err(_) => Outcome::Dropped(DropReason::EngineError),
+                    }
+                } else {
+                    Outcome::Dropped(DropReason::EngineError)
+                }
+            }
+            (Ok(()), None) => Outcome::Dropped(DropReason::EngineError),
+            (Err(e), _) if e == crate::kernel_ext::error::ebadmsg() => {
+                Outcome::Dropped(DropReason::IcvFailure)
+            }
+            (Err(_), _) => Outcome::Dropped(DropReason::EngineError),
+        };
+        if outcome != Outcome::Engine {
+            self.stats.rx_dropped.fetch_add(1, Relaxed);
+        }
+        let counted = self.sas.lookup(&id, |sa| {
+            sa.map(|sa| record(&self.stats, sa, outcome, len)).is_some()
+        });
+        if !counted {
+            self.stats.record_esp(Dir::In, outcome, len);
+        }
+    }
 }
 
 /// `ethtool -i` and `ethtool -S` of the team: the ESP counters by
@@ -377,6 +598,143 @@ pub(crate) fn ethtool_names_match() -> bool {
         }
     }
     true
+}
+
+/// Where an offloaded packet handed to an engine goes when done.
+pub(crate) struct TxJob {
+    /// The slave it was to leave on (index in the transmit map; AFT sends
+    /// on the active slave of the moment).
+    pub(crate) slave: usize,
+    /// The stack's offload sequence counter (`xo->seq`).
+    pub(crate) seq_lo: u32,
+    /// See `seq_lo`.
+    pub(crate) seq_hi: u32,
+}
+
+/// The context of a transmit request on an engine.
+///
+/// # Invariants
+///
+/// `team` points to the team the request's SA is offloaded to; it lives
+/// until after the request completes: the SA's `free` drains the engine
+/// transform the request runs on, and the stack frees the SA (holding a
+/// reference on the team device, whose private data the team is) before
+/// the team device can go.
+pub(crate) struct TxEsp {
+    team: *const Team,
+    id: SaId,
+    slave: usize,
+}
+
+// SAFETY: The team is shared between CPUs by design (`Team: Sync`).
+unsafe impl Send for TxEsp {}
+
+impl AeadCompletion for TxEsp {
+    fn complete(req: Completed<Self>, result: Result) {
+        let (skb, ctx) = req.into_parts();
+        // SAFETY: The team outlives the request (type invariant).
+        let team = unsafe { &*ctx.team };
+        team.finish_tx(skb, &ctx.id, ctx.slave, result);
+    }
+}
+
+/// Hands an offloaded packet of `sa` to engine `e` (the transmit path,
+/// softirq or process context with BH off): writes its IV (the sequence
+/// number, as on every path), encrypts it asynchronously, and the
+/// completion sends it on. On error the packet is dropped (never sent in
+/// clear) and the reason returned.
+pub(crate) fn submit_tx(
+    team: &Team,
+    sa: &HbondSa,
+    e: EngineId,
+    mut skb: SkBuff,
+    job: TxJob,
+) -> core::result::Result<(), DropReason> {
+    let Some(slot) = sa.slot(e) else {
+        return Err(DropReason::NoEngine);
+    };
+    let Some(esp_off) = skb.transport_offset() else {
+        return Err(DropReason::EngineError);
+    };
+    let mut hdr = [0u8; esp::ESP_HEADER_LEN];
+    skb.copy_bits(esp_off as u32, &mut hdr)
+        .map_err(|_| DropReason::EngineError)?;
+    let spi = u32::from_be_bytes([hdr[0], hdr[1], hdr[2], hdr[3]]);
+    let lo = u32::from_be_bytes([hdr[4], hdr[5], hdr[6], hdr[7]]);
+    let seq = esp::tx_seq(lo, job.seq_lo, job.seq_hi);
+    let iv_off = esp_off + esp::ESP_HEADER_LEN;
+    skb.store_bits(iv_off as u32, &esp::iv(seq))
+        .map_err(|_| DropReason::EngineError)?;
+    let text = (skb.len() as usize)
+        .checked_sub(iv_off + esp::IV_LEN + esp::ICV_LEN)
+        .ok_or(DropReason::EngineError)?;
+    let aad = esp::Aad::new(spi, seq, sa.esn());
+    let layout = EspLayout {
+        assoc: aad.as_bytes(),
+        iv_offset: iv_off as u32,
+        text_len: text as u32,
+    };
+    // INVARIANT: See `TxEsp`.
+    let ctx = TxEsp {
+        team: core::ptr::from_ref(team),
+        id: *sa.id(),
+        slave: job.slave,
+    };
+    slot.read(|aead| {
+        let aead = aead.ok_or(DropReason::NoEngine)?;
+        let req = AeadRequest::new(aead, skb, ctx, &layout, Gfp::Atomic)
+            .map_err(|_| DropReason::EngineError)?;
+        match req.encrypt() {
+            Submit::Done(c, r) => {
+                TxEsp::complete(c, r);
+                Ok(())
+            }
+            Submit::InProgress | Submit::Backlogged => Ok(()),
+            Submit::Rejected(r) => Err(if r.err == EBUSY || r.err == ENOSPC {
+                DropReason::QueueFull
+            } else {
+                DropReason::EngineError
+            }),
+        }
+    })
+}
+
+impl Team {
+    /// The completion of a transmit request: the finished ESP packet goes
+    /// out as a plain packet; a failed one is dropped. Counted on the SA
+    /// (if it is still registered) and the team.
+    fn finish_tx(&self, mut skb: SkBuff, id: &SaId, slave: usize, result: Result) {
+        let len = u64::from(skb.len());
+        let outcome = match result {
+            Ok(()) => {
+                skb.clear_offload();
+                match self.send_finished_esp(skb, slave) {
+                    Ok(()) => Outcome::Engine,
+                    Err(_) => Outcome::Dropped(DropReason::NoEngine),
+                }
+            }
+            Err(_) => Outcome::Dropped(DropReason::EngineError),
+        };
+        if outcome != Outcome::Engine {
+            self.stats.tx_dropped.fetch_add(1, Relaxed);
+        }
+        let counted = self.sas.lookup(id, |sa| {
+            sa.map(|sa| record(&self.stats, sa, outcome, len)).is_some()
+        });
+        if !counted {
+            self.stats.record_esp(Dir::Out, outcome, len);
+        }
+    }
+}
+
+/// A transform of engine `e` keyed with `key` (AES key and salt), ICV of
+/// 16 bytes. Process context.
+fn keyed_transform(e: &Engine, key: &[u8]) -> Result<KBox<Rfc4106Aead>> {
+    let name = CStr::from_bytes_with_nul(e.name.as_bytes_with_nul()).map_err(|_| EINVAL)?;
+    let mut t = Rfc4106Tfm::new(name)?;
+    t.set_key(key)?;
+    t.set_authsize(esp::ICV_LEN)?;
+    Ok(KBox::new(t.into_keyed()?, GFP_KERNEL)?)
 }
 
 /// Whether the team offers ESP offload, for its features.

@@ -11,13 +11,21 @@
 //! [`SaView`] into the entry's `view` word with one store; readers unpack
 //! it. Nothing is kept in `xso.offload_handle` (the home slave driver's).
 
-use crate::hbond_core::path::{Dir, SaView};
+use crate::hbond_core::path::{Dir, EngineId, SaView, MAX_MEMBERS};
 use crate::hbond_core::sa::{self, Counter, Counters, Outcome, SaEntry, SaKey};
+use crate::kernel_ext::crypto::aead_req::Rfc4106Aead;
+use crate::kernel_ext::rcu_box::RcuBox;
 use crate::kernel_ext::rcu_hash::{random_seed, RcuHash, RcuHashEntry};
 use crate::kernel_ext::xfrm::master::LowerSlot;
 use core::sync::atomic::{AtomicU64, Ordering};
 use kernel::alloc::Flags;
+use kernel::alloc::KBox;
+use kernel::new_mutex;
 use kernel::prelude::*;
+use kernel::sync::{
+    lock::{mutex::MutexBackend, Guard},
+    Mutex,
+};
 
 /// The registry has `2^SA_BITS` buckets: 4096, for up to about 10,000 SAs
 /// with short chains.
@@ -45,10 +53,22 @@ pub(crate) struct HbondSa {
     counters: [AtomicU64; Counter::COUNT],
     /// The home slave's part (`None` in tests without a state).
     lower: Option<LowerSlot>,
+    /// Transforms keyed from the SA, by engine (`SaView::slots`). Emptied
+    /// by the team's `free` (process context: dropping one waits for its
+    /// requests) before the entry leaves the registry.
+    slots: [RcuBox<Rfc4106Aead>; MAX_MEMBERS],
 }
 
+/// The transforms of a new SA, by engine.
+pub(crate) type Slots = [Option<KBox<Rfc4106Aead>>; MAX_MEMBERS];
+
 impl HbondSa {
-    fn new(entry: &SaEntry, instance: usize, lower: Option<LowerSlot>) -> Self {
+    fn new(entry: &SaEntry, instance: usize, lower: Option<LowerSlot>, slots: Slots) -> Self {
+        let boxes = [const { RcuBox::new() }; MAX_MEMBERS];
+        for (b, s) in boxes.iter().zip(slots) {
+            // An empty slot: no grace period, no sleep.
+            b.replace(s);
+        }
         Self {
             id: SaId {
                 key: entry.key,
@@ -59,6 +79,32 @@ impl HbondSa {
             view: AtomicU64::new(entry.view().pack()),
             counters: [const { AtomicU64::new(0) }; Counter::COUNT],
             lower,
+            slots: boxes,
+        }
+    }
+
+    /// The entry's identity.
+    pub(crate) fn id(&self) -> &SaId {
+        &self.id
+    }
+
+    /// The transform of engine `e`, if the SA has one.
+    pub(crate) fn slot(&self, e: EngineId) -> Option<&RcuBox<Rfc4106Aead>> {
+        self.slots.get(usize::from(e.0))
+    }
+
+    /// Frees the transform of engine `e` once no request runs on it.
+    /// Sleeps: process context.
+    pub(crate) fn free_slot(&self, e: EngineId) {
+        if let Some(s) = self.slot(e) {
+            s.replace(None);
+        }
+    }
+
+    /// Frees every transform (the team's `free`). Sleeps.
+    pub(crate) fn free_slots(&self) {
+        for s in self.slots.iter() {
+            s.replace(None);
         }
     }
 
@@ -120,6 +166,19 @@ impl HbondSa {
     }
 }
 
+impl Drop for HbondSa {
+    fn drop(&mut self) {
+        // Dropped after a grace period, in softirq context: a transform
+        // left here cannot be freed (that waits for its requests).
+        for s in self.slots.iter_mut() {
+            if !s.is_empty() {
+                pr_err!("hbond: an SA's transform was left at its removal (leaked)\n");
+                s.forget();
+            }
+        }
+    }
+}
+
 impl RcuHashEntry for HbondSa {
     type Key = SaId;
 
@@ -129,6 +188,11 @@ impl RcuHashEntry for HbondSa {
 }
 
 /// The SAs offloaded to one team.
+///
+/// # Invariants
+///
+/// Entries leave `table` only through [`SaRegistry::remove`], which needs
+/// the control lock exclusively (`&mut SaControl`).
 #[pin_data]
 pub(crate) struct SaRegistry {
     /// Random per registry, so that a peer choosing SPIs cannot aim at one
@@ -136,6 +200,16 @@ pub(crate) struct SaRegistry {
     seed: u32,
     #[pin]
     table: RcuHash<HbondSa>,
+    /// Serialises the control path (add, free, release); never taken by
+    /// the data path.
+    #[pin]
+    control: Mutex<()>,
+}
+
+/// The registry's control lock, held: entries found under it stay alive
+/// while it is borrowed, outside RCU too (for work that sleeps).
+pub(crate) struct SaControl<'a> {
+    _guard: Guard<'a, (), MutexBackend>,
 }
 
 impl SaRegistry {
@@ -145,7 +219,30 @@ impl SaRegistry {
         Ok(try_pin_init!(Self {
             seed: random_seed(),
             table <- table,
+            control <- new_mutex!(()),
         }? Error))
+    }
+
+    /// Takes the control lock (process context; may sleep).
+    pub(crate) fn control(&self) -> SaControl<'_> {
+        SaControl {
+            _guard: self.control.lock(),
+        }
+    }
+
+    /// The SA of `id`, for as long as the control lock is held and not
+    /// used to remove entries.
+    pub(crate) fn get<'c>(&self, _ctl: &'c SaControl<'_>, id: &SaId) -> Option<&'c HbondSa> {
+        let ptr = self
+            .table
+            .read(self.bucket(&id.key), id, |e| e.map(core::ptr::from_ref))?;
+        // SAFETY: The entry was in the table; entries leave it only through
+        // `remove` (type invariant), which needs the control lock
+        // exclusively while `_ctl` borrows it shared for `'c`; a removed
+        // entry is freed only a grace period after its removal. So the
+        // entry stays allocated for `'c`. `self` outlives `'c` (the guard
+        // borrows `self.control`).
+        Some(unsafe { &*ptr })
     }
 
     fn bucket(&self, key: &SaKey) -> usize {
@@ -158,7 +255,7 @@ impl SaRegistry {
     pub(crate) fn add(&self, entry: &SaEntry, instance: usize, flags: Flags) -> Result {
         self.table.insert(
             self.bucket(&entry.key),
-            HbondSa::new(entry, instance, None),
+            HbondSa::new(entry, instance, None, [const { None }; MAX_MEMBERS]),
             flags,
         )
     }
@@ -171,15 +268,20 @@ impl SaRegistry {
         entry: &SaEntry,
         instance: usize,
         lower: LowerSlot,
+        slots: Slots,
         flags: Flags,
     ) -> core::result::Result<(), (Error, LowerSlot)> {
         self.table
             .insert_or_return(
                 self.bucket(&entry.key),
-                HbondSa::new(entry, instance, Some(lower)),
+                HbondSa::new(entry, instance, Some(lower), slots),
                 flags,
             )
-            .map_err(|(e, mut sa)| (e, sa.lower.take().unwrap_or_else(|| unreachable!())))
+            .map_err(|(e, mut sa)| {
+                // Never published; process context (the team's add).
+                sa.free_slots();
+                (e, sa.lower.take().unwrap_or_else(|| unreachable!()))
+            })
     }
 
     /// Runs `f` with the SA of `id`, if registered, under RCU: any
@@ -191,7 +293,7 @@ impl SaRegistry {
     /// Removes the SA of `id`; readers may use it until a grace period
     /// has passed, then it is freed. Never sleeps. Returns whether it was
     /// registered.
-    pub(crate) fn remove(&self, id: &SaId) -> bool {
+    pub(crate) fn remove(&self, _ctl: &mut SaControl<'_>, id: &SaId) -> bool {
         self.table.remove(self.bucket(&id.key), id)
     }
 

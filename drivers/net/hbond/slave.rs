@@ -64,10 +64,17 @@ pub(crate) struct SlavePort {
     pub(crate) link_failures: AtomicU32,
     /// The address the slave had when it was enslaved, restored on release.
     pub(crate) perm_mac: MacAddr,
+    /// The slave's member id (see `Slave::id`).
+    pub(crate) id: crate::hbond_core::path::MemberId,
 }
 
 impl SlavePort {
-    pub(crate) fn new(master: &Device, team_stats: Arc<TeamStats>, slave: &Device) -> Self {
+    pub(crate) fn new(
+        master: &Device,
+        team_stats: Arc<TeamStats>,
+        slave: &Device,
+        id: crate::hbond_core::path::MemberId,
+    ) -> Self {
         Self {
             master: master.into(),
             team_stats,
@@ -77,6 +84,7 @@ impl SlavePort {
             link_state: AtomicU8::new(LinkState::Fail as u8),
             link_failures: AtomicU32::new(0),
             perm_mac: slave.mac(),
+            id,
         }
     }
 
@@ -135,14 +143,18 @@ impl RxHandler for SlaveRx {
         if !port.receives.load(Relaxed) {
             return RxVerdict::Exact(skb);
         }
-        let Some(mut skb) = skb.unshare(true) else {
+        let Some(skb) = skb.unshare(true) else {
             port.rx.drop_one();
             port.team_stats.rx_dropped.fetch_add(1, Relaxed);
             return RxVerdict::Consumed;
         };
         let len = skb.len();
         port.rx.pass(len);
-        crate::offload::account_rx(port, &skb);
+        // ESP of the team's SAs: counted, or decrypted on an engine (then
+        // delivered by the request's completion).
+        let Some(mut skb) = crate::offload::rx_esp(port, skb) else {
+            return RxVerdict::Consumed;
+        };
         skb.set_dev(&port.master);
         RxVerdict::Another(skb)
     }

@@ -25,7 +25,7 @@ use crate::kernel_ext::{
 };
 use crate::slave::{Slave, SlavePort, TeamStats};
 use crate::sysfs::HbondContext;
-use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering::Relaxed};
+use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, Ordering::Relaxed};
 use kernel::{
     alloc::{
         flags::{GFP_ATOMIC, GFP_KERNEL},
@@ -75,10 +75,13 @@ impl TeamState {
                     present: true,
                     inline_capable: s.esp.inline,
                     link_up: s.link.state.usable(),
+                    // Load is not measured yet (the engine pool, part 2):
+                    // an engine takes every request, its queue or the
+                    // crypto API backlog says when it cannot.
                     engine: EngineState {
                         present: s.esp.engine.is_some(),
-                        usable: false,
-                        room: 0,
+                        usable: s.esp.engine.is_some(),
+                        room: u32::MAX,
                         in_flight: 0,
                     },
                 };
@@ -194,10 +197,12 @@ impl TxMap {
         match self.mode {
             Mode::Aft => (self.len > 0).then_some(0),
             Mode::Alb => {
-                let home = view.home?;
-                let i = usize::from(*self.by_id.get(usize::from(home.0))?);
-                let s = self.get(i)?;
-                s.port.link_state().usable().then_some(i)
+                let home = view.home.and_then(|home| {
+                    let i = usize::from(*self.by_id.get(usize::from(home.0))?);
+                    self.get(i)?.port.link_state().usable().then_some(i)
+                });
+                // Without a usable home, the receive slave (lookaside).
+                home.or(self.receive).filter(|&i| i < self.len)
             }
         }
     }
@@ -270,11 +275,10 @@ pub(crate) struct Team {
     /// The SAs offloaded to the team (offload.rs).
     #[pin]
     pub(crate) sas: crate::sa_registry::SaRegistry,
-    /// Serialises the SA control path (offload.rs); not the data path's.
-    #[pin]
-    pub(crate) sa_lock: Mutex<()>,
     /// Whether the team offers ESP offload now (logged on change).
     esp_offered: AtomicBool,
+    /// The engine selection's round-robin cursor (`path::select_engine`).
+    esp_cursor: AtomicU32,
 }
 }
 
@@ -311,8 +315,8 @@ impl Team {
             context,
             rx_filter <- crate::rx_filter::RxFilter::new(),
             sas <- sas,
-            sa_lock <- new_mutex!(()),
             esp_offered: AtomicBool::new(false),
+            esp_cursor: AtomicU32::new(0),
         }))
     }
 
@@ -335,9 +339,9 @@ impl Team {
         let esp = skb
             .xmit_offload()
             .filter(|o| o.device_crypto)
-            .map(|o| crate::offload::sa_id(o.state));
-        if let Some(id) = esp {
-            self.xmit_esp(skb, id);
+            .map(|o| (crate::offload::sa_id(o.state), o.seq_lo, o.seq_hi));
+        if let Some((id, seq_lo, seq_hi)) = esp {
+            self.xmit_esp(skb, id, seq_lo, seq_hi);
             return;
         }
         let len = skb.len();
@@ -388,39 +392,49 @@ impl Team {
     /// the SA's home; anything else is dropped and counted, never sent in
     /// clear (`xdo_dev_offload_ok` sends what the team cannot do inline to
     /// software, so only a change of slaves in between gets here).
-    fn xmit_esp(&self, skb: SkBuff, id: Option<crate::sa_registry::SaId>) {
+    fn xmit_esp(
+        &self,
+        skb: SkBuff,
+        id: Option<crate::sa_registry::SaId>,
+        seq_lo: u32,
+        seq_hi: u32,
+    ) {
         let len = skb.len();
         let sent = self.tx.read(|map| {
             let (map, id) = (map?, id?);
             self.sas.lookup(&id, |sa| {
                 let sa = sa?;
                 let view = sa.view();
-                let mut cursor = 0;
+                let mut cursor = self.esp_cursor.load(Relaxed);
                 let path = match map.esp_slave(&view) {
                     Some(i) => (i, map.esp_path(&view, i, &mut cursor)),
                     None => (0, path::Path::Drop(path::DropReason::NoEngine)),
                 };
-                match path {
+                self.esp_cursor.store(cursor, Relaxed);
+                let reason = match path {
                     (i, path::Path::Inline) => {
                         Self::send_on(map, i, skb, len).ok()?;
                         crate::offload::record(&self.stats, sa, Outcome::Inline, u64::from(len));
-                        Some(())
+                        return Some(());
                     }
-                    (_, p) => {
-                        let reason = match p {
-                            path::Path::Drop(r) => r,
-                            // The engine path is not there yet.
-                            _ => path::DropReason::NoEngine,
+                    (i, path::Path::Engine(e)) => {
+                        // The request sends the packet on when done.
+                        let tx = crate::offload::TxJob {
+                            slave: i,
+                            seq_lo,
+                            seq_hi,
                         };
-                        crate::offload::record(
-                            &self.stats,
-                            sa,
-                            Outcome::Dropped(reason),
-                            u64::from(len),
-                        );
-                        None
+                        match crate::offload::submit_tx(self, sa, e, skb, tx) {
+                            Ok(()) => return Some(()),
+                            Err(r) => r,
+                        }
                     }
-                }
+                    (_, path::Path::Drop(r)) => r,
+                    // Not for an offloaded SA.
+                    (_, path::Path::HostSoftware) => path::DropReason::NoEngine,
+                };
+                crate::offload::record(&self.stats, sa, Outcome::Dropped(reason), u64::from(len));
+                None
             })
         });
         if sent.is_none() {
@@ -428,15 +442,60 @@ impl Team {
         }
     }
 
-    /// Whether a packet of an SA with `view` would go out inline now
-    /// (`xdo_dev_offload_ok`, see `Team::xmit_esp`).
-    pub(crate) fn tx_goes_inline(&self, view: &path::SaView) -> bool {
+    /// The receive path decision for an ESP packet of an SA with `view`
+    /// that arrived encrypted on member `k` (`decide_rx`, the one decision
+    /// point), with the members of the current map.
+    pub(crate) fn rx_path(&self, view: &path::SaView, k: MemberId) -> path::Path {
+        self.tx.read(|map| {
+            let Some(map) = map else {
+                return path::Path::HostSoftware;
+            };
+            let mut cursor = self.esp_cursor.load(Relaxed);
+            let d = path::decide_rx(
+                Policy::default(),
+                &mut cursor,
+                map.mode,
+                view,
+                k,
+                path::RxState::Encrypted,
+                &map.members,
+            );
+            self.esp_cursor.store(cursor, Relaxed);
+            d.path
+        })
+    }
+
+    /// The team device, once registered.
+    pub(crate) fn master_dev(&self) -> Option<&Device> {
+        self.master()
+    }
+
+    /// Whether the team can do the crypto of a packet of an SA with `view`
+    /// now, inline or on an engine (`xdo_dev_offload_ok`, see
+    /// `Team::xmit_esp`).
+    pub(crate) fn tx_can_offload(&self, view: &path::SaView) -> bool {
         self.tx.read(|map| {
             map.and_then(|m| {
                 let i = m.esp_slave(view)?;
-                Some(m.esp_path(view, i, &mut 0) == path::Path::Inline)
+                let mut cursor = self.esp_cursor.load(Relaxed);
+                Some(matches!(
+                    m.esp_path(view, i, &mut cursor),
+                    path::Path::Inline | path::Path::Engine(_)
+                ))
             })
             .unwrap_or(false)
+        })
+    }
+
+    /// Sends a packet whose ESP an engine completed (in BH context) on
+    /// slave `index` of the current map (AFT: the active slave, whichever
+    /// it is now).
+    pub(crate) fn send_finished_esp(&self, skb: SkBuff, index: usize) -> Result {
+        let len = skb.len();
+        self.tx.read(|map| {
+            let map = map.ok_or_else(crate::kernel_ext::error::enetdown)?;
+            let index = if map.mode == Mode::Aft { 0 } else { index };
+            Self::send_on(map, index, skb, len)
         })
     }
 
@@ -810,7 +869,7 @@ impl Team {
         // Taken when the slave is pushed below (RTNL serialises enslaving).
         let id = path::alloc_member_id(self.state.lock().member_ids).ok_or(ENOSPC)?;
         let port = Arc::new(
-            SlavePort::new(master, self.stats.clone(), slave),
+            SlavePort::new(master, self.stats.clone(), slave, id),
             GFP_KERNEL,
         )?;
         let perm_mac = port.perm_mac;
