@@ -4,7 +4,7 @@
 # ipsecsim in both orders, with live devices. The guest runner checks the
 # kernel log (WARNING, BUG, lockdep, KASAN, hung tasks) and kmemleak after
 # the script; here every step checks that nothing is left registered.
-# Reloads both modules: runs in the second guest (KUnit runs again on load).
+# Reloads both modules (KUnit does not run again: scripts/guest-init.sh).
 . "$(dirname "$0")/lib.sh"
 T=tt-team P=tt-peer
 top=$(cd "$(dirname "$0")/../.." && pwd)
