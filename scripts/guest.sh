@@ -10,6 +10,8 @@
 #   --no-modules    do not load the modules
 #   --test          test mode: unload the modules after CMD and scan for leaks
 #   --timeout SECS  kill the guest after SECS (default 1200)
+#   --no-kunit      run no KUnit suite (the kernel's nor the modules'): for
+#                   a second guest of a run whose first one ran them
 #
 # The kernel log of the run is saved in DIR/dmesg.txt and checked for splats
 # (WARNING, BUG, lockdep, KASAN, kmemleak, Rust panics); a splat fails the run.
@@ -18,7 +20,7 @@ set -euo pipefail
 . "$(dirname "$0")/env.sh"
 
 out=$HBOND_TOP/out/guest
-shell=0 modules=1 testmode=0 timeout=1200
+shell=0 modules=1 testmode=0 timeout=1200 kunit=1
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--out) out=$2; shift 2 ;;
@@ -26,6 +28,7 @@ while [ $# -gt 0 ]; do
 	--no-modules) modules=0; shift ;;
 	--test) testmode=1; shift ;;
 	--timeout) timeout=$2; shift 2 ;;
+	--no-kunit) kunit=0; shift ;;
 	--) shift; break ;;
 	*) echo "guest.sh: unknown option $1" >&2; exit 2 ;;
 	esac
@@ -56,6 +59,8 @@ vng_args=(--run "$kdir" --cpus "${HBOND_GUEST_CPUS:-2}" --memory 2G --rwdir "$HB
 # "wild" (seen as "KASAN: wild-memory-access in do_raw_spin_lock" from
 # handle_edge_irq at ~0.005 s, more often when the host is loaded). With
 # 4-level paging that window does not exist; nothing under test needs LA57.
+# A filter glob that matches no suite (lib/kunit/executor.c).
+[ "$kunit" = 1 ] || vng_args+=(--append "kunit.filter_glob=none-in-this-guest")
 case "$out/" in "$HBOND_TOP"/*) ;; *) vng_args+=(--rwdir "$out") ;; esac
 [ "${HBOND_KVM:-0}" = 1 ] || vng_args+=(--disable-kvm)
 

@@ -11,10 +11,12 @@ ip netns add $A && ip netns add $B
 
 ok "modules loaded" grep -qw hbond /proc/modules
 ok "create team" ip -n $A link add hb0 type hbond
-ok "team kind is hbond" bash -c "ip -n $A -d -j link show hb0 | jq -e '.[0].linkinfo.info_kind == \"hbond\"'"
+ok "team kind is hbond" test "$(link_names $A type hbond)" = hb0
 ok "create ipsecsim pair" ip -n $A link add sim0 type ipsecsim
-ok "pair peer exists" bash -c "ip -n $A -d -j link show | jq -e '[.[] | select(.linkinfo.info_kind == \"ipsecsim\")] | length == 2'"
-peer=$(ip -n $A -d -j link show | jq -r '.[] | select(.linkinfo.info_kind == "ipsecsim" and .ifname != "sim0") | .ifname')
+mapfile -t sims < <(link_names $A type ipsecsim)
+ok "pair peer exists (ipsecsim devices: ${sims[*]})" test "${#sims[@]}" = 2
+peer=
+for d in "${sims[@]}"; do [ "$d" = sim0 ] || peer=$d; done
 ok "move peer to the other host" ip -n $A link set "$peer" netns $B name sim1
 ok "create veth pair" ip -n $A link add veth0 type veth peer name veth1 netns $B
 
@@ -39,7 +41,7 @@ ip -n $B addr add 192.0.2.2/24 dev sim1
 ip -n $B link set sim1 up
 ok "team takes its first slave's MAC" test "$(mac_of hb0 $A)" = "$sim0_mac"
 ok "second slave takes the team's MAC" test "$(mac_of veth0 $A)" = "$sim0_mac"
-ok "team gets carrier" wait_for 3 "ip -n $A -j link show hb0 | jq -e '.[0].operstate == \"UP\"'"
+ok "team gets carrier" wait_for 3 "test \"\$(link_field hb0 $A ' state ([A-Z]+) ')\" = UP"
 ok "ping through the team" ip netns exec $A ping -c 3 -i 0.2 -W 2 192.0.2.2
 
 ok "deleting an enslaved veth releases it" ip -n $A link del veth0

@@ -87,18 +87,18 @@ ok "s$other usable again" wait_for 5 "test \$(ip netns exec $A cat /sys/class/ne
 rx=$(hbond_opt active_slave)
 ok "a receive slave is chosen" test -n "$rx"
 ok "team address moved to the receive slave" \
-	test "$(ip -n "$A" -j link show "$rx" | jq -r '.[0].address')" = "$(ip -n "$A" -j link show hb0 | jq -r '.[0].address')"
+	test "$(mac_of "$rx" "$A")" = "$(mac_of hb0 "$A")"
 peer=p${rx#s}
 ip -n "$B" link set "$peer" down
 ok "receive slave fails over" wait_for 5 "test \$(ip netns exec $A cat /sys/class/net/hb0/hbond/active_slave) != $rx"
 ok "ping after receive failover" wait_for 5 "ip netns exec $A ping -c 1 -W 1 192.0.2.2"
-addrs=$(for s in s1 s2 s3; do ip -n "$A" -j link show $s | jq -r '.[0].address'; done | sort | uniq -d)
+addrs=$(for s in s1 s2 s3; do mac_of $s "$A"; done | sort | uniq -d)
 ok "slave addresses stay unique" test -z "$addrs"
 # The old receive slave leaves: it must not take back an address that the
 # team (and its new receive slave) now uses (bonding's
 # alb_change_hw_addr_on_detach).
 ok "old receive slave released" ip -n "$A" link set "$rx" nomaster
-all=$(for d in s1 s2 s3; do ip -n "$A" -j link show $d | jq -r '.[0].address'; done)
+all=$(for d in s1 s2 s3; do mac_of $d "$A"; done)
 echo "# addresses: hb0 $(mac_of hb0 "$A"), slaves and $rx: $(echo $all)"
 ok "released slave's address differs from the team's" test "$(mac_of "$rx" "$A")" != "$(mac_of hb0 "$A")"
 ok "no two of the devices share an address" test -z "$(sort <<< "$all" | uniq -d)"

@@ -9,14 +9,25 @@ A=hbp-a B=hbp-b C=hbp-c
 cleanup() { topology_cleanup; ip netns del $C 2>/dev/null; true; }
 trap cleanup EXIT
 
-mtu_of() { ip -n $A -j link show dev "$1" | jq '.[0].mtu'; }
-detail() { ip -n $A -d -j link show dev "$1" | jq ".[0].$2"; }
+mtu_of() { link_field "$1" $A ' mtu ([0-9]+) '; }
+# detail DEV NAME: a numeric detail of `ip -d link show` (tso_max_size).
+detail() {
+	local line
+	line=$(ip -n $A -d -o link show dev "$1") && [[ $line =~ \ $2\ ([0-9]+) ]] && echo "${BASH_REMATCH[1]}"
+}
 feat() { ip netns exec $A ethtool -k "$1" | sed -nE "s/^$2: (on|off).*/\1/p"; }
 ethk() { ip netns exec $A ethtool -K "$@" > /dev/null; }
 # pkts DIR: the team's packet count and its difference to s1 + s2, from one dump.
+# (Parsed in this shell: jq takes about a second to start under TCG.)
 pkts() {
-	ip -n $A -s -j link show |
-		jq -r --arg d "$1" 'map({(.ifname): .stats64[$d].packets}) | add | "\(.hb0) \(.hb0 - (.s1 // 0) - (.s2 // 0))"'
+	local line n=0 re='^[0-9]+: ([^:@]+)[:@].* RX: [^\\]*\\ +[0-9]+ +([0-9]+) .* TX: [^\\]*\\ +[0-9]+ +([0-9]+) '
+	local -A p=()
+	[ "$1" = tx ] && n=1
+	while IFS= read -r line; do
+		[[ $line =~ $re ]] && p[${BASH_REMATCH[1]}]=${BASH_REMATCH[2 + n]}
+	done < <(ip -n $A -s -o link show)
+	[ -n "${p[hb0]}" ] || { echo "no hb0 in the dump"; return 1; }
+	echo "${p[hb0]} $((p[hb0] - ${p[s1]:-0} - ${p[s2]:-0}))"
 }
 active_is() { wait_for 5 "test \"\$(ip netns exec $A cat /sys/class/net/$1/hbond/active_slave)\" = $2"; }
 

@@ -29,7 +29,7 @@ no_uc() { ! has_uc "$@"; }
 filters() { has_group "$1" && has_uc "$1" "$MV"; }
 # bare DEV: DEV has neither, and no promiscuity or allmulti count.
 bare() { no_group "$1" && no_uc "$1" "$MV" && test "$(counts "$1")" = 0/0; }
-link_up() { wait_for 5 "ip -n $A -j link show dev $1 | jq -e '.[0].operstate == \"UP\"'"; }
+link_up() { wait_for 5 "test \"\$(link_field $1 $A ' state ([A-Z]+) ')\" = UP"; }
 # cond SHELL-CONDITION: a condition over the helpers above, in this shell.
 cond() { eval "$1"; }
 active_is() { wait_for 5 "test \"\$(ip netns exec $A cat /sys/class/net/hb0/hbond/active_slave)\" = $1"; }
@@ -38,7 +38,7 @@ active_is() { wait_for 5 "test \"\$(ip netns exec $A cat /sys/class/net/hb0/hbon
 ok "topology: aft team with two veth slaves" team_topology aft 2
 ok "s1 is the active slave" active_is s1
 ok "hb0 has no qdisc (IFF_NO_QUEUE, as bonding)" \
-	test "$(ip -n $A -j link show dev hb0 | jq -r '.[0].qdisc')" = noqueue
+	test "$(link_field hb0 $A ' qdisc ([^ ]+) ')" = noqueue
 ok "join $G on hb0" ip -n $A maddr add $G dev hb0
 ok "the active slave has the group" has_group s1
 ok "the backup slave does not" no_group s2

@@ -4,7 +4,7 @@
 # ipsecsim in both orders, with live devices. The guest runner checks the
 # kernel log (WARNING, BUG, lockdep, KASAN, hung tasks) and kmemleak after
 # the script; here every step checks that nothing is left registered.
-# Reloads both modules: runs in the second guest (KUnit runs again on load).
+# Reloads both modules (KUnit does not run again: scripts/guest-init.sh).
 . "$(dirname "$0")/lib.sh"
 T=tt-team P=tt-peer
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -19,15 +19,18 @@ cleanup() {
 trap cleanup EXIT
 cleanup
 
+# loaded MODULE: /proc/modules lists it (read by this shell: no process).
+loaded() { [[ $'\n'$(< /proc/modules) == *$'\n'"$1 "* ]]; }
+
 # Both modules loaded (a step may have removed one).
 load_modules() {
-	lsmod | grep -q '^ipsecsim ' || insmod "$top/ipsecsim.ko" || return 1
-	lsmod | grep -q '^hbond ' || insmod "$top/hbond.ko" || return 1
+	loaded ipsecsim || insmod "$top/ipsecsim.ko" || return 1
+	loaded hbond || insmod "$top/hbond.ko" || return 1
 }
 
 # kinds NS KIND: names of the devices of KIND in NS.
 kinds() {
-	ip -n "$1" -d -j link show 2>/dev/null | jq -r --arg k "$2" '.[] | select(.linkinfo.info_kind == $k) | .ifname'
+	link_names "$1" type "$2" 2>/dev/null
 }
 
 # engine_algs: ipsecsim algorithms still in the crypto API.
@@ -43,20 +46,29 @@ setup() {
 	cleanup
 	load_modules || return 1
 	ip netns add $T && ip netns add $P || return 1
-	ip -n $T link set lo up
-	ip -n $P link set lo up
-	ip -n $T link add hb0 type hbond mode "$1" || return 1
-	ip -n $T link add sim0 type ipsecsim peer name sim1 netns $P || return 1
-	ip -n $T link add v0 type veth peer name v1 netns $P || return 1
+	# One ip process per namespace (ip stops at a failing command).
+	ip -n $T -batch - <<-EOF || return 1
+	link set lo up
+	link add hb0 type hbond mode $1
+	link add sim0 type ipsecsim peer name sim1 netns $P
+	link add v0 type veth peer name v1 netns $P
+	link set sim0 master hb0
+	link set v0 master hb0
+	addr add 192.0.2.1/24 dev hb0
+	EOF
 	# A fixed address: a bridge without one takes its lowest port's, and
 	# would change it when sim1 goes (rmmod ipsecsim), leaving the team's
 	# neighbour entry pointing at a MAC nobody has until ARP re-probes.
-	ip -n $P link add br0 address 02:00:00:00:b0:01 type bridge || return 1
-	ip -n $P link set sim1 master br0 && ip -n $P link set v1 master br0 || return 1
-	ip -n $T link set sim0 master hb0 && ip -n $T link set v0 master hb0 || return 1
-	ip -n $T addr add 192.0.2.1/24 dev hb0
-	ip -n $P addr add 192.0.2.2/24 dev br0
-	for d in sim1 v1 br0; do ip -n $P link set $d up; done
+	ip -n $P -batch - <<-EOF || return 1
+	link set lo up
+	link add br0 address 02:00:00:00:b0:01 type bridge
+	link set sim1 master br0
+	link set v1 master br0
+	addr add 192.0.2.2/24 dev br0
+	link set sim1 up
+	link set v1 up
+	link set br0 up
+	EOF
 	ip -n $T link set hb0 up
 	wait_for 10 "ip netns exec $T ping -c 1 -W 1 192.0.2.2"
 }
@@ -113,7 +125,7 @@ for mode in aft alb; do
 	ok "$mode: delete enslaved ipsecsim under traffic" ip -n $T link del sim0
 	ok "$mode: sim0 left the team" bash -c "! ip -n $T link show sim0 2>/dev/null"
 	ok "$mode: delete enslaved veth" ip -n $T link del v0
-	ok "$mode: team has no slaves" test -z "$(ip -n $T -j link show master hb0 | jq -r '.[].ifname')"
+	ok "$mode: team has no slaves" test -z "$(link_names $T master hb0)"
 	ok "$mode: delete the team" ip -n $T link del hb0
 	stop_traffic
 	ok "$mode: nothing left" nothing_left
@@ -136,7 +148,7 @@ ok "netns: setup" setup alb
 ok "netns: traffic flows" traffic
 stop_traffic
 ok "netns: delete both namespaces" bash -c "ip netns del $T && ip netns del $P"
-ok "netns: devices gone" wait_for 10 "[ -z \"\$(ip -d -j link show | jq -r '.[] | select(.linkinfo.info_kind == \"ipsecsim\" or .linkinfo.info_kind == \"hbond\") | .ifname')\" ]"
+ok "netns: devices gone" wait_for 10 "[ -z \"\$(link_names '' type ipsecsim)\$(link_names '' type hbond)\" ]"
 
 # --- rmmod ipsecsim while its device is a team's slave, then hbond.
 ok "rmmod ipsecsim first: setup" setup aft
@@ -145,7 +157,7 @@ ok "rmmod ipsecsim first: traffic flows" traffic
 ok "rmmod ipsecsim first: rmmod ipsecsim under traffic" rmmod ipsecsim
 ok "rmmod ipsecsim first: sim0 is gone" bash -c "! ip -n $T link show sim0 2>/dev/null"
 ok "rmmod ipsecsim first: v0 is the team's only slave" \
-	test "$(ip -n $T -j link show master hb0 | jq -r '.[].ifname')" = v0
+	test "$(link_names $T master hb0)" = v0
 ok "rmmod ipsecsim first: no engine algorithm left" test "$(engine_algs)" = 0
 ok "rmmod ipsecsim first: /proc/crypto readable" bash -c "cat /proc/crypto > /dev/null"
 ok "rmmod ipsecsim first: team still passes traffic on v0" \

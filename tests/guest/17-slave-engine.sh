@@ -52,7 +52,7 @@ snapshot() {
 				"cli\t\($s.ifname)\t\(.key)\t\(.value)"'
 		# shellcheck disable=SC2016
 		in_a bash -c 'for d in sim0 veth0; do for f in engine inline_esp; do
-			printf "sysfs\t%s\t%s\t%s\n" $d $f "$(cat /sys/class/net/$d/hbond_slave/$f)"
+			printf "sysfs\t%s\t%s\t%s\n" $d $f "$(< /sys/class/net/$d/hbond_slave/$f)"
 		done; done')
 }
 # state_is DEV NAME INLINE(0|1): the last snapshot agrees everywhere.

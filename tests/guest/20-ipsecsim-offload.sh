@@ -14,18 +14,20 @@ ok "esp-hw-offload is on by default" bash -c "ip netns exec $A ethtool -k sim0 |
 # Switching the feature off really hands the crypto to software, and back.
 ok "SAs for the switch" sim_sas 4 transport $KEY128 no no
 switch_off_on() {
-	local tx0 rx0
-	tx0=$(stat sim0 $A ipsec_tx_packets) rx0=$(stat sim0 $A ipsec_rx_packets)
+	local tx0 rx0 tx1 rx1 tx2 rx2
+	read -r tx0 rx0 < <(stats sim0 $A ipsec_tx_packets ipsec_rx_packets)
 	ip netns exec $A ethtool -K sim0 esp-hw-offload off || return 1
 	ip netns exec $A ethtool -k sim0 | grep -q '^esp-hw-offload: off' || { echo "still on"; return 1; }
 	sim_ping $A 192.0.2.2 3 || { echo "no traffic with the offload off"; return 1; }
-	echo "off: inline tx $tx0 -> $(stat sim0 $A ipsec_tx_packets), rx $rx0 -> $(stat sim0 $A ipsec_rx_packets)"
-	[ "$(stat sim0 $A ipsec_tx_packets)/$(stat sim0 $A ipsec_rx_packets)" = "$tx0/$rx0" ] || return 1
+	read -r tx1 rx1 < <(stats sim0 $A ipsec_tx_packets ipsec_rx_packets)
+	echo "off: inline tx $tx0 -> $tx1, rx $rx0 -> $rx1"
+	[ "$tx1/$rx1" = "$tx0/$rx0" ] || return 1
 	ip netns exec $A ethtool -K sim0 esp-hw-offload on || return 1
 	ip netns exec $A ethtool -k sim0 | grep -q '^esp-hw-offload: on' || { echo "still off"; return 1; }
 	sim_ping $A 192.0.2.2 3 || return 1
-	echo "on: inline tx $(stat sim0 $A ipsec_tx_packets), rx $(stat sim0 $A ipsec_rx_packets)"
-	[ "$(stat sim0 $A ipsec_tx_packets)" -ge $((tx0 + 3)) ] && [ "$(stat sim0 $A ipsec_rx_packets)" -ge $((rx0 + 3)) ]
+	read -r tx2 rx2 < <(stats sim0 $A ipsec_tx_packets ipsec_rx_packets)
+	echo "on: inline tx $tx2, rx $rx2"
+	[ "$tx2" -ge $((tx0 + 3)) ] && [ "$rx2" -ge $((rx0 + 3)) ]
 }
 ok "esp-hw-offload is switchable: off goes software, on goes inline again" switch_off_on
 
@@ -34,19 +36,24 @@ ok "esp-hw-offload is switchable: off goes software, on goes inline again" switc
 # NIC; with the feature off the stack decrypts the packet as it arrived).
 offload_rx() { ip netns exec "$1" ethtool -K "$2" esp-hw-offload "$3"; }
 
+# both_offloaded NS, neither_offloaded NS: SAs 0x1001 and 0x1002 in NS.
+both_offloaded() { sim_offloaded "$1" 0x1001 && sim_offloaded "$1" 0x1002; }
+neither_offloaded() { ! sim_offloaded "$1" 0x1001 && ! sim_offloaded "$1" 0x1002; }
+
 # run_case LABEL FAMILY MODE KEY ESN OFFLOAD_B
 run_case() {
 	local label=$1 fam=$2 mode=$3 key=$4 esn=$5 offb=$6
 	ok "$label: SAs installed" sim_sas "$fam" "$mode" "$key" "$esn" "$offb"
 	sim_addrs "$fam" "$mode"
-	ok "$label: sim0 SAs are offloaded" bash -c "$(declare -f sim_offloaded); A=$A; sim_offloaded $A 0x1001 && sim_offloaded $A 0x1002"
+	ok "$label: sim0 SAs are offloaded" both_offloaded $A
 	if [ "$offb" = yes ]; then
-		ok "$label: sim1 SAs are offloaded" bash -c "$(declare -f sim_offloaded); sim_offloaded $B 0x1001 && sim_offloaded $B 0x1002"
+		ok "$label: sim1 SAs are offloaded" both_offloaded $B
 	else
-		ok "$label: sim1 SAs stay in software" bash -c "$(declare -f sim_offloaded); ! sim_offloaded $B 0x1001 && ! sim_offloaded $B 0x1002"
+		ok "$label: sim1 SAs stay in software" neither_offloaded $B
 	fi
 	local tx0 rx0 btx0
-	tx0=$(stat sim0 $A ipsec_tx_packets) rx0=$(stat sim0 $A ipsec_rx_packets) btx0=$(stat sim1 $B ipsec_tx_packets)
+	read -r tx0 rx0 < <(stats sim0 $A ipsec_tx_packets ipsec_rx_packets)
+	btx0=$(stat sim1 $B ipsec_tx_packets)
 	# What crossed the link, captured where it is received, by a receiver
 	# that decrypts in software (the reference).
 	local cap
@@ -67,7 +74,9 @@ run_case() {
 	ok "$label: TCP A -> B" sim_tcp $B "$SIM_I2" $A 64000
 	ok "$label: TCP B -> A" sim_tcp $A "$SIM_I1" $B 64000
 	local tx1 rx1 btx1
-	tx1=$(stat sim0 $A ipsec_tx_packets) rx1=$(stat sim0 $A ipsec_rx_packets) btx1=$(stat sim1 $B ipsec_tx_packets)
+	local auth_failed
+	read -r tx1 rx1 auth_failed < <(stats sim0 $A ipsec_tx_packets ipsec_rx_packets ipsec_rx_auth_failed)
+	btx1=$(stat sim1 $B ipsec_tx_packets)
 	ok "$label: sim0 encrypted inline ($tx0 -> $tx1)" test $((tx1 - tx0)) -ge 40
 	ok "$label: sim0 decrypted inline ($rx0 -> $rx1)" test $((rx1 - rx0)) -ge 40
 	if [ "$offb" = yes ]; then
@@ -75,7 +84,7 @@ run_case() {
 	else
 		ok "$label: sim1 did no inline work ($btx0 -> $btx1)" test "$btx1" = "$btx0"
 	fi
-	ok "$label: no authentication failures" test "$(stat sim0 $A ipsec_rx_auth_failed)" = 0
+	ok "$label: no authentication failures" test "$auth_failed" = 0
 }
 
 # Four cases cover each dimension both ways: family, mode, key size, ESN,

@@ -50,18 +50,19 @@ active() { ip netns exec $A cat /sys/class/net/bond0/bonding/active_slave; }
 sas() {
 	local kab kba
 	kab=$(sim_key "$KEY128") kba=$(sim_key "$KEY128")
-	ip -n $A xfrm state add src 192.0.2.1 dst 192.0.2.2 proto esp spi 0x3001 reqid 1 mode transport \
-		aead 'rfc4106(gcm(aes))' "$kab" 128 offload dev bond0 dir out || return 1
-	ip -n $A xfrm state add src 192.0.2.2 dst 192.0.2.1 proto esp spi 0x3002 reqid 2 mode transport \
-		aead 'rfc4106(gcm(aes))' "$kba" 128 offload dev bond0 dir in || return 1
-	ip -n $B xfrm state add src 192.0.2.1 dst 192.0.2.2 proto esp spi 0x3001 reqid 1 mode transport \
-		aead 'rfc4106(gcm(aes))' "$kab" 128 || return 1
-	ip -n $B xfrm state add src 192.0.2.2 dst 192.0.2.1 proto esp spi 0x3002 reqid 2 mode transport \
-		aead 'rfc4106(gcm(aes))' "$kba" 128 || return 1
-	ip -n $A xfrm policy add src 192.0.2.1 dst 192.0.2.2 dir out tmpl src 192.0.2.1 dst 192.0.2.2 proto esp reqid 1 mode transport &&
-	ip -n $A xfrm policy add src 192.0.2.2 dst 192.0.2.1 dir in tmpl src 192.0.2.2 dst 192.0.2.1 proto esp reqid 2 mode transport &&
-	ip -n $B xfrm policy add src 192.0.2.2 dst 192.0.2.1 dir out tmpl src 192.0.2.2 dst 192.0.2.1 proto esp reqid 2 mode transport &&
-	ip -n $B xfrm policy add src 192.0.2.1 dst 192.0.2.2 dir in tmpl src 192.0.2.1 dst 192.0.2.2 proto esp reqid 1 mode transport
+	# One ip process per namespace (ip -batch stops at a failing command).
+	ip -n $A -batch - <<-EOF || return 1
+	xfrm state add src 192.0.2.1 dst 192.0.2.2 proto esp spi 0x3001 reqid 1 mode transport aead rfc4106(gcm(aes)) $kab 128 offload dev bond0 dir out
+	xfrm state add src 192.0.2.2 dst 192.0.2.1 proto esp spi 0x3002 reqid 2 mode transport aead rfc4106(gcm(aes)) $kba 128 offload dev bond0 dir in
+	xfrm policy add src 192.0.2.1 dst 192.0.2.2 dir out tmpl src 192.0.2.1 dst 192.0.2.2 proto esp reqid 1 mode transport
+	xfrm policy add src 192.0.2.2 dst 192.0.2.1 dir in tmpl src 192.0.2.2 dst 192.0.2.1 proto esp reqid 2 mode transport
+	EOF
+	ip -n $B -batch - <<-EOF
+	xfrm state add src 192.0.2.1 dst 192.0.2.2 proto esp spi 0x3001 reqid 1 mode transport aead rfc4106(gcm(aes)) $kab 128
+	xfrm state add src 192.0.2.2 dst 192.0.2.1 proto esp spi 0x3002 reqid 2 mode transport aead rfc4106(gcm(aes)) $kba 128
+	xfrm policy add src 192.0.2.2 dst 192.0.2.1 dir out tmpl src 192.0.2.2 dst 192.0.2.1 proto esp reqid 2 mode transport
+	xfrm policy add src 192.0.2.1 dst 192.0.2.2 dir in tmpl src 192.0.2.1 dst 192.0.2.2 proto esp reqid 1 mode transport
+	EOF
 }
 
 # offloaded_to_bond SPI: ip shows the SA offloaded to bond0.

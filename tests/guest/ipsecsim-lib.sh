@@ -20,8 +20,10 @@ KEY256=0x0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0102030
 
 # sim_key LIKE: a fresh random key of the size of key LIKE ($KEY128, $KEY256).
 sim_key() {
-	local bytes=$(((${#1} - 2) / 2))
-	echo "0x$(head -c "$bytes" /dev/urandom | od -An -v -tx1 | tr -d ' \n')"
+	local bytes=$(((${#1} - 2) / 2)) hex
+	hex=$(od -An -v -tx1 -N "$bytes" /dev/urandom)
+	hex=${hex//[$' \n']/}
+	echo "0x$hex"
 }
 
 sim_cleanup() { ip netns del $A 2>/dev/null; ip netns del $B 2>/dev/null; true; }
@@ -32,24 +34,43 @@ sim_setup() {
 	ip netns add $A && ip netns add $B || return 1
 	[ -f "$IP_LIB_DIR/link_ipsecsim.so" ] || { echo "sim_setup: no $IP_LIB_DIR/link_ipsecsim.so: run make tools"; return 1; }
 	ip -n $A link add sim0 type ipsecsim peer name sim1 netns $B || return 1
-	ip -n $A addr add 192.0.2.1/24 dev sim0
-	ip -n $B addr add 192.0.2.2/24 dev sim1
-	ip -n $A addr add 2001:db8::1/64 dev sim0 nodad
-	ip -n $B addr add 2001:db8::2/64 dev sim1 nodad
-	ip -n $A link set lo up; ip -n $B link set lo up
-	ip -n $A addr add 198.51.100.1/32 dev lo
-	ip -n $B addr add 198.51.100.2/32 dev lo
-	ip -n $A addr add 2001:db8:1::1/128 dev lo nodad
-	ip -n $B addr add 2001:db8:1::2/128 dev lo nodad
-	ip -n $A link set sim0 up; ip -n $B link set sim1 up
-	ip -n $A route add 198.51.100.2/32 dev sim0 via 192.0.2.2 src 198.51.100.1
-	ip -n $B route add 198.51.100.1/32 dev sim1 via 192.0.2.1 src 198.51.100.2
-	ip -n $A route add 2001:db8:1::2/128 dev sim0 via 2001:db8::2 src 2001:db8:1::1
-	ip -n $B route add 2001:db8:1::1/128 dev sim1 via 2001:db8::1 src 2001:db8:1::2
+	# One ip process per namespace (each process is slow under TCG; ip
+	# -batch stops at a failing command).
+	ip -n $A -batch - <<-EOF || return 1
+	addr add 192.0.2.1/24 dev sim0
+	addr add 2001:db8::1/64 dev sim0 nodad
+	link set lo up
+	addr add 198.51.100.1/32 dev lo
+	addr add 2001:db8:1::1/128 dev lo nodad
+	link set sim0 up
+	route add 198.51.100.2/32 dev sim0 via 192.0.2.2 src 198.51.100.1
+	route add 2001:db8:1::2/128 dev sim0 via 2001:db8::2 src 2001:db8:1::1
+	EOF
+	ip -n $B -batch - <<-EOF || return 1
+	addr add 192.0.2.2/24 dev sim1
+	addr add 2001:db8::2/64 dev sim1 nodad
+	link set lo up
+	addr add 198.51.100.2/32 dev lo
+	addr add 2001:db8:1::2/128 dev lo nodad
+	link set sim1 up
+	route add 198.51.100.1/32 dev sim1 via 192.0.2.1 src 198.51.100.2
+	route add 2001:db8:1::1/128 dev sim1 via 2001:db8::1 src 2001:db8:1::2
+	EOF
 }
 
-# stat DEV NS NAME: one counter of ethtool -S.
-stat() { ip netns exec "$2" ethtool -S "$1" | awk -v n="$3:" '$1 == n { print $2 }'; }
+# stats DEV NS NAME...: counters of one ethtool -S, on one line ("missing"
+# for one it lacks), parsed in this shell (each process is slow under TCG).
+stats() {
+	local dev=$1 ns=$2 k v out=()
+	local -A c=()
+	shift 2
+	while read -r k v; do c[${k%:}]=$v; done < <(ip netns exec "$ns" ethtool -S "$dev")
+	for k; do out+=("${c[$k]-missing}"); done
+	echo "${out[*]}"
+}
+
+# stat DEV NS NAME: one counter of ethtool -S (nothing if it lacks it).
+stat() { local v; v=$(stats "$1" "$2" "$3"); [ "$v" = missing ] || echo "$v"; }
 
 # sim_sas FAMILY MODE KEY ESN OFFLOAD_B [OFFLOAD_A_OUT]: replaces all SAs and
 # policies. FAMILY 4|6, MODE transport|tunnel, KEY a key of the size to use
@@ -64,23 +85,27 @@ sim_sas() {
 	[ "$esn" = yes ] && extra="flag esn replay-window 128"
 	sim_addrs "$fam" "$mode"
 	local i1=$SIM_I1 i2=$SIM_I2
-	for ns in $A $B; do ip -n $ns xfrm state flush; ip -n $ns xfrm policy flush; done
 	local offa_out="offload dev sim0 dir out" offa_in="offload dev sim0 dir in" offb_out="" offb_in=""
 	[ "$offa" = yes ] || offa_out=""
 	if [ "$offb" = yes ]; then offb_out="offload dev sim1 dir out" offb_in="offload dev sim1 dir in"; fi
-	# A -> B uses SPI 0x1001 and key kab, B -> A 0x1002 and kba.
-	ip -n $A xfrm state add src $o1 dst $o2 proto esp spi 0x1001 reqid 1 mode $mode $extra \
-		aead 'rfc4106(gcm(aes))' "$kab" 128 $offa_out || return 1
-	ip -n $A xfrm state add src $o2 dst $o1 proto esp spi 0x1002 reqid 2 mode $mode $extra \
-		aead 'rfc4106(gcm(aes))' "$kba" 128 $offa_in || return 1
-	ip -n $B xfrm state add src $o1 dst $o2 proto esp spi 0x1001 reqid 1 mode $mode $extra \
-		aead 'rfc4106(gcm(aes))' "$kab" 128 $offb_in || return 1
-	ip -n $B xfrm state add src $o2 dst $o1 proto esp spi 0x1002 reqid 2 mode $mode $extra \
-		aead 'rfc4106(gcm(aes))' "$kba" 128 $offb_out || return 1
-	ip -n $A xfrm policy add src $i1 dst $i2 dir out tmpl src $o1 dst $o2 proto esp reqid 1 mode $mode || return 1
-	ip -n $A xfrm policy add src $i2 dst $i1 dir in tmpl src $o2 dst $o1 proto esp reqid 2 mode $mode || return 1
-	ip -n $B xfrm policy add src $i2 dst $i1 dir out tmpl src $o2 dst $o1 proto esp reqid 2 mode $mode || return 1
-	ip -n $B xfrm policy add src $i1 dst $i2 dir in tmpl src $o1 dst $o2 proto esp reqid 1 mode $mode || return 1
+	# A -> B uses SPI 0x1001 and key kab, B -> A 0x1002 and kba. One ip
+	# process per namespace (ip -batch stops at a failing command).
+	ip -n $A -batch - <<-EOF || return 1
+	xfrm state flush
+	xfrm policy flush
+	xfrm state add src $o1 dst $o2 proto esp spi 0x1001 reqid 1 mode $mode $extra aead rfc4106(gcm(aes)) $kab 128 $offa_out
+	xfrm state add src $o2 dst $o1 proto esp spi 0x1002 reqid 2 mode $mode $extra aead rfc4106(gcm(aes)) $kba 128 $offa_in
+	xfrm policy add src $i1 dst $i2 dir out tmpl src $o1 dst $o2 proto esp reqid 1 mode $mode
+	xfrm policy add src $i2 dst $i1 dir in tmpl src $o2 dst $o1 proto esp reqid 2 mode $mode
+	EOF
+	ip -n $B -batch - <<-EOF || return 1
+	xfrm state flush
+	xfrm policy flush
+	xfrm state add src $o1 dst $o2 proto esp spi 0x1001 reqid 1 mode $mode $extra aead rfc4106(gcm(aes)) $kab 128 $offb_in
+	xfrm state add src $o2 dst $o1 proto esp spi 0x1002 reqid 2 mode $mode $extra aead rfc4106(gcm(aes)) $kba 128 $offb_out
+	xfrm policy add src $i2 dst $i1 dir out tmpl src $o2 dst $o1 proto esp reqid 2 mode $mode
+	xfrm policy add src $i1 dst $i2 dir in tmpl src $o1 dst $o2 proto esp reqid 1 mode $mode
+	EOF
 }
 
 # sim_addrs FAMILY MODE: sets SIM_I1/SIM_I2, the addresses the protected
@@ -136,7 +161,7 @@ sim_tcp() {
 sim_capture() {
 	ip netns exec "$1" timeout 60 tcpdump --immediate-mode -U -n -Q in -i "$2" -w "$3" 2>"$3.log" &
 	SIM_CAPTURE_PID=$!
-	wait_for 10 "grep -q 'listening on' '$3.log'"
+	wait_for 10 "[[ \$(< '$3.log') == *'listening on'* ]]"
 }
 
 sim_capture_stop() {
@@ -150,6 +175,7 @@ sim_capture_stop() {
 # SIM_PATTERN (hex), so a capture can tell plaintext from ciphertext.
 # ("ipsecsim-plaintx")
 SIM_PATTERN=697073656373696d2d706c61696e7478
+SIM_PATTERN_TEXT=ipsecsim-plaintx
 sim_ping_pattern() { ip netns exec "$1" ping -q -c "$3" -i 0.2 -W 2 -s 120 -p "$SIM_PATTERN" "$2"; }
 
 # sim_only_esp FILE I1 I2 MODE: a capture taken on the receiving device has
@@ -159,11 +185,17 @@ sim_ping_pattern() { ip netns exec "$1" ping -q -c "$3" -i 0.2 -W 2 -s 120 -p "$
 # re-injects each decapsulated packet on the device, where the capture sees
 # it: at most one per ESP packet.
 sim_only_esp() {
-	local file=$1 i1=$2 i2=$3 mode=$4 esp clear leaked
-	esp=$(tcpdump -r "$file" -n 'esp' 2>/dev/null | wc -l)
-	clear=$(tcpdump -r "$file" -n "(ip or ip6) and host $i1 and host $i2 and not esp and not (icmp6 and ip6[40] >= 133 and ip6[40] <= 137)" 2>/dev/null | wc -l)
+	local file=$1 i1=$2 i2=$3 mode=$4 esp clear leaked lines
+	# (Lines counted by this shell, the payload searched by one grep: each
+	# process is slow under TCG.)
+	mapfile -t lines < <(tcpdump -r "$file" -n 'esp' 2>/dev/null)
+	esp=${#lines[@]}
+	mapfile -t lines < <(tcpdump -r "$file" -n "(ip or ip6) and host $i1 and host $i2 and not esp and not (icmp6 and ip6[40] >= 133 and ip6[40] <= 137)" 2>/dev/null)
+	clear=${#lines[@]}
 	tcpdump -r "$file" -w "$file.esp" 'esp' 2>/dev/null || return 1
-	leaked=$(od -An -v -tx1 "$file.esp" | tr -d ' \n' | grep -o "$SIM_PATTERN" | wc -l)
+	# The payload's bytes anywhere in the ESP packets (counted per line of
+	# the binary file: 0 when absent).
+	leaked=$(LC_ALL=C grep -c -a -F "$SIM_PATTERN_TEXT" "$file.esp")
 	rm -f "$file.esp"
 	echo "esp=$esp clear=$clear plaintext payloads inside ESP=$leaked"
 	[ "$esp" -gt 0 ] && [ "$leaked" = 0 ] || return 1

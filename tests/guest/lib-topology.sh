@@ -21,17 +21,24 @@ team_topology() {
 	ip netns add "$A" && ip netns add "$B" || return 1
 	ip -n "$A" link add hb0 type hbond || return 1
 	hbond_set mode "$mode" || return 1
-	ip -n "$B" link add bond0 type bond mode broadcast || return 1
-	for i in $(seq 1 "$n"); do
-		ip -n "$A" link add "s$i" type veth peer name "p$i" netns "$B" || return 1
-		ip -n "$B" link set "p$i" master bond0 || return 1
-		ip -n "$A" link set "s$i" master hb0 || return 1
-	done
-	ip -n "$A" addr add 192.0.2.1/24 dev hb0
-	ip -n "$B" addr add 192.0.2.2/24 dev bond0
-	ip -n "$A" link set hb0 up
-	ip -n "$B" link set bond0 up
-	for i in $(seq 1 "$n"); do ip -n "$B" link set "p$i" up; done
+	# One ip process per namespace (ip -batch stops at a failing command).
+	for ((i = 1; i <= n; i++)); do
+		echo "link add s$i type veth peer name p$i netns $B"
+		echo "link set s$i master hb0"
+	done | ip -n "$A" -batch - || return 1
+	{
+		echo "link add bond0 type bond mode broadcast"
+		for ((i = 1; i <= n; i++)); do echo "link set p$i master bond0"; done
+		echo "addr add 192.0.2.2/24 dev bond0"
+	} | ip -n "$B" -batch - || return 1
+	ip -n "$A" -batch - <<-EOF || return 1
+	addr add 192.0.2.1/24 dev hb0
+	link set hb0 up
+	EOF
+	{
+		echo "link set bond0 up"
+		for ((i = 1; i <= n; i++)); do echo "link set p$i up"; done
+	} | ip -n "$B" -batch - || return 1
 	wait_for 5 "ip netns exec $A ping -c 1 -W 1 192.0.2.2"
 }
 

@@ -57,21 +57,45 @@ tap_done() {
 	return "$_tap_failed"
 }
 
-# master_of DEV [NETNS]: the master's name, or nothing.
-master_of() {
-	ip ${2:+-n "$2"} -j link show dev "$1" | jq -r '.[0].master // empty'
+# link_field DEV NETNS REGEX: the first group of REGEX in the device's
+# one-line `ip -o link show`, or nothing (no device, no match). One process:
+# jq takes about a second to start in the TCG guest, ip a fraction of that.
+link_field() {
+	local line
+	line=$(ip ${2:+-n "$2"} -o link show dev "$1") || return 0
+	[[ $line =~ $3 ]] && echo "${BASH_REMATCH[1]}"
+	return 0
 }
+
+# master_of DEV [NETNS]: the master's name, or nothing.
+master_of() { link_field "$1" "${2:-}" ' master ([^ ]+) '; }
 
 # mac_of DEV [NETNS]: the device's MAC address.
-mac_of() {
-	ip ${2:+-n "$2"} -j link show dev "$1" | jq -r '.[0].address'
+mac_of() { link_field "$1" "${2:-}" ' link/[a-z0-9]+ ([0-9a-f:]+)'; }
+
+# link_names NETNS [SELECTOR...]: the names of the devices that
+# `ip -n NETNS link show SELECTOR...` lists, one a line (type KIND: the
+# devices of a kind; master DEV: its slaves). NETNS "" is this namespace.
+link_names() {
+	local ns=$1 line
+	shift
+	while IFS= read -r line; do
+		[[ $line =~ ^[0-9]+:\ ([^:@]+) ]] && echo "${BASH_REMATCH[1]}"
+	done < <(ip ${ns:+-n "$ns"} -o link show "$@")
 }
 
-# wait_for SECONDS SHELL-CONDITION: poll until the condition holds.
+# nap SECONDS: sleep without starting a process (a read that times out on
+# a pipe nobody writes to).
+exec {_nap_fd}<> <(:)
+nap() { read -r -t "$1" -u "$_nap_fd" _ || true; }
+
+# wait_for SECONDS SHELL-CONDITION: poll until the condition holds (in a
+# subshell of this shell: a fork, not the start of a new bash and a sleep
+# each time).
 wait_for() {
 	local deadline=$((SECONDS + $1))
-	until bash -c "$2" >/dev/null 2>&1; do
+	until (eval "$2") >/dev/null 2>&1; do
 		[ "$SECONDS" -lt "$deadline" ] || return 1
-		sleep 0.1
+		nap 0.1
 	done
 }
