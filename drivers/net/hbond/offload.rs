@@ -330,6 +330,18 @@ pub(crate) fn record(stats: &TeamStats, sa: &HbondSa, outcome: Outcome, bytes: u
     stats.record_esp(sa.view().dir, outcome, bytes);
 }
 
+impl Team {
+    /// Counts one ESP packet of `bytes` of the SA `id` with `outcome`, on
+    /// the SA and in the team's totals, if the SA is still registered;
+    /// returns whether it was.
+    fn record_id(&self, id: &SaId, outcome: Outcome, bytes: u64) -> bool {
+        self.sas.lookup(id, |sa| {
+            sa.map(|sa| record(&self.stats, sa, outcome, bytes))
+                .is_some()
+        })
+    }
+}
+
 /// The receive hook's part for ESP, on a packet the team takes over from a
 /// slave. ESP of an SA offloaded to the team that the slave's driver
 /// decrypted inline (or failed its check) is counted and passed on; ESP of
@@ -338,27 +350,24 @@ pub(crate) fn record(stats: &TeamStats, sa: &HbondSa, outcome: Outcome, bytes: u
 /// left to the stack's software ESP (counted as host work). Anything else
 /// passes unchanged.
 pub(crate) fn rx_esp(port: &SlavePort, skb: SkBuff) -> Option<SkBuff> {
-    let Some(team) = LinkDevice::<Hbond>::try_from_device(&port.master) else {
-        return Some(skb);
-    };
-    let team = team.data();
+    // The team is looked up only for ESP: this runs for every packet.
+    let team_of = || LinkDevice::<Hbond>::try_from_device(&port.master).map(|d| d.data());
     let len = u64::from(skb.len());
     if let Some(rx) = skb.rx_offload() {
-        if let Some(id) = sa_id(rx.state) {
+        if let (Some(id), Some(team)) = (sa_id(rx.state), team_of()) {
             let outcome = if rx.success {
                 Outcome::Inline
             } else {
                 Outcome::Dropped(DropReason::IcvFailure)
             };
-            team.sas.lookup(&id, |sa| {
-                if let Some(sa) = sa {
-                    record(&team.stats, sa, outcome, len);
-                }
-            });
+            team.record_id(&id, outcome, len);
         }
         return Some(skb);
     }
     let Some(found) = esp::rx_esp(skb.head_data(), skb.len() as usize) else {
+        return Some(skb);
+    };
+    let Some(team) = team_of() else {
         return Some(skb);
     };
     // The decision, under RCU; the packet is handed over outside it.
@@ -388,11 +397,7 @@ pub(crate) fn rx_esp(port: &SlavePort, skb: SkBuff) -> Option<SkBuff> {
         Ok(()) => None,
         // Not taken (no memory, queue full): intact, for software.
         Err(skb) => {
-            team.sas.lookup(&id, |sa| {
-                if let Some(sa) = sa {
-                    record(&team.stats, sa, Outcome::Host, len);
-                }
-            });
+            team.record_id(&id, Outcome::Host, len);
             Some(skb)
         }
     }
@@ -523,10 +528,7 @@ impl Team {
         if outcome != Outcome::Engine {
             self.stats.rx_dropped.fetch_add(1, Relaxed);
         }
-        let counted = self.sas.lookup(&id, |sa| {
-            sa.map(|sa| record(&self.stats, sa, outcome, len)).is_some()
-        });
-        if !counted {
+        if !self.record_id(&id, outcome, len) {
             self.stats.record_esp(Dir::In, outcome, len);
         }
     }
@@ -718,10 +720,7 @@ impl Team {
         if outcome != Outcome::Engine {
             self.stats.tx_dropped.fetch_add(1, Relaxed);
         }
-        let counted = self.sas.lookup(id, |sa| {
-            sa.map(|sa| record(&self.stats, sa, outcome, len)).is_some()
-        });
-        if !counted {
+        if !self.record_id(id, outcome, len) {
             self.stats.record_esp(Dir::Out, outcome, len);
         }
     }
@@ -735,11 +734,6 @@ fn keyed_transform(e: &Engine, key: &[u8]) -> Result<KBox<Rfc4106Aead>> {
     t.set_key(key)?;
     t.set_authsize(esp::ICV_LEN)?;
     Ok(KBox::new(t.into_keyed()?, GFP_KERNEL)?)
-}
-
-/// Whether the team offers ESP offload, for its features.
-pub(crate) fn offload_available(members: &[Member]) -> bool {
-    path::team_offload_available(members)
 }
 
 #[vtable]

@@ -44,7 +44,6 @@ pub(crate) struct SaId {
 /// One SA offloaded to the team, as the data path sees it.
 pub(crate) struct HbondSa {
     id: SaId,
-    key: SaKey,
     /// Extended sequence numbers (fixed for the SA's life).
     esn: bool,
     /// `SaView::pack` of the control path's `SaEntry`.
@@ -74,7 +73,6 @@ impl HbondSa {
                 key: entry.key,
                 instance,
             },
-            key: entry.key,
             esn: entry.esn,
             view: AtomicU64::new(entry.view().pack()),
             counters: [const { AtomicU64::new(0) }; Counter::COUNT],
@@ -116,7 +114,7 @@ impl HbondSa {
     /// The control path's entry, rebuilt from the published view.
     pub(crate) fn entry(&self) -> SaEntry {
         let v = self.view();
-        let mut e = SaEntry::new(self.key, v.dir, self.esn);
+        let mut e = SaEntry::new(self.id.key, v.dir, self.esn);
         e.offloaded = v.offloaded;
         e.home = v.home;
         e.slots = v.slots;
@@ -126,7 +124,7 @@ impl HbondSa {
 
     /// The SA's key.
     pub(crate) fn sa_key(&self) -> &SaKey {
-        &self.key
+        &self.id.key
     }
 
     /// Whether the SA uses extended sequence numbers.
@@ -308,7 +306,7 @@ impl SaRegistry {
     ) -> Option<R> {
         let mut f = Some(f);
         self.table.find(self.bucket(key), |sa| {
-            if sa.key != *key || sa.view().dir != dir {
+            if sa.id.key != *key || sa.view().dir != dir {
                 return None;
             }
             f.take().map(|f| f(sa))

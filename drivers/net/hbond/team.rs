@@ -562,8 +562,7 @@ impl Team {
         // serve SAs, and the user wants it. The team neither checksums nor
         // segments ESP packets itself, so it never offers those (the stack
         // then does both before handing a packet over).
-        let esp =
-            features.contains(Features::HW_ESP) && crate::offload::offload_available(&members);
+        let esp = features.contains(Features::HW_ESP) && path::team_offload_available(&members);
         let f = f.without(
             Features::HW_ESP
                 .union(Features::HW_ESP_TX_CSUM)
@@ -592,7 +591,7 @@ impl Team {
         // ESP: `upper.xfrm` is what the stack may offload to the team for
         // encapsulated packets (every ESP offload packet is): the team's own
         // capability, not the slaves' bits (see `fix_features`).
-        let available = crate::offload::offload_available(&self.members());
+        let available = path::team_offload_available(&self.members());
         upper.xfrm = if available {
             Features::HW_ESP
         } else {
