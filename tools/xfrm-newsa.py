@@ -15,23 +15,18 @@ import socket
 import struct
 import sys
 
+import nlreq
+from nlreq import attr
+
 XFRM_MSG_NEWSA = 0x10
-NLM_F_REQUEST, NLM_F_ACK = 0x1, 0x4
-NLMSG_ERROR = 2
 XFRMA_ALG_AEAD, XFRMA_OFFLOAD_DEV = 18, 28
 XFRM_OFFLOAD_INBOUND, XFRM_OFFLOAD_PACKET = 2, 4
 NETLINK_XFRM = 6
-NETLINK_CAP_ACK, NETLINK_EXT_ACK = 10, 11
-NLMSGERR_ATTR_MSG = 1
-SOL_NETLINK = 270
 IPPROTO_ESP = 50
 XFRM_MODE_TRANSPORT = 0
 XFRM_INF = (1 << 64) - 1
 
 
-def attr(kind, payload):
-    pad = (4 - len(payload) % 4) % 4
-    return struct.pack("=HH", 4 + len(payload), kind) + payload + b"\0" * pad
 
 
 def addr(text):
@@ -61,32 +56,7 @@ def main():
     flags = (XFRM_OFFLOAD_PACKET if kind == "packet" else 0) | (XFRM_OFFLOAD_INBOUND if direction == "in" else 0)
     offload = struct.pack("=iB3x", socket.if_nametoindex(dev), flags)
     body = usersa_info(src, dst, int(spi, 0)) + attr(XFRMA_ALG_AEAD, aead) + attr(XFRMA_OFFLOAD_DEV, offload)
-    msg = struct.pack("=IHHII", 16 + len(body), XFRM_MSG_NEWSA, NLM_F_REQUEST | NLM_F_ACK, 1, 0) + body
-    s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_XFRM)
-    s.setsockopt(SOL_NETLINK, NETLINK_EXT_ACK, 1)
-    s.setsockopt(SOL_NETLINK, NETLINK_CAP_ACK, 1)
-    s.bind((0, 0))
-    s.send(msg)
-    reply = s.recv(65536)
-    length, mtype = struct.unpack_from("=IH", reply)
-    if mtype != NLMSG_ERROR:
-        sys.exit(f"unexpected reply type {mtype}")
-    (error,) = struct.unpack_from("=i", reply, 16)
-    if error == 0:
-        print("ok")
-        return 0
-    text = ""
-    off = 16 + 4 + 16  # nlmsgerr: error, then the request's capped header
-    while off + 4 <= length:
-        alen, atype = struct.unpack_from("=HH", reply, off)
-        if alen < 4:
-            break
-        if atype & 0x3FFF == NLMSGERR_ATTR_MSG:
-            text = reply[off + 4 : off + alen].split(b"\0")[0].decode(errors="replace")
-        off += (alen + 3) & ~3
-    print(f"error {-error} ({os.strerror(-error)}): {text}")
-    return 1
-
+    return nlreq.request(NETLINK_XFRM, XFRM_MSG_NEWSA, body)
 
 if __name__ == "__main__":
     sys.exit(main())
