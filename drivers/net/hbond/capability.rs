@@ -184,7 +184,7 @@ impl Team {
             // A named engine was validated when set.
             _ => current,
         };
-        self.store_esp(master, slave, inline, setting, engine);
+        self.store_esp(master, slave, inline, setting, engine, rtnl);
     }
 
     /// Sets `slave`'s `engine` option from `text` (`auto` or empty, `none`,
@@ -226,11 +226,15 @@ impl Team {
         // Every name written is validated again, the current one too (its
         // provider may have gone since).
         let engine = resolve(master, slave, setting, None, rtnl)?;
-        self.store_esp(master, slave, inline_capable(slave), setting, engine);
+        self.store_esp(master, slave, inline_capable(slave), setting, engine, rtnl);
         Ok(())
     }
 
-    /// Records `slave`'s capability; reports a change.
+    /// Records `slave`'s capability; a change is reported and applied: the
+    /// transmit map is republished (its members say what each slave can
+    /// do), the SAs' transforms on an engine that went are freed, and the
+    /// team's ESP offload follows (withdrawn when no engine is left,
+    /// advertised again when one returns).
     fn store_esp(
         &self,
         master: &Device,
@@ -238,24 +242,39 @@ impl Team {
         inline: bool,
         setting: EngineSetting,
         engine: Option<Arc<Engine>>,
+        rtnl: &Rtnl,
     ) {
-        let old = {
+        let change = {
             let mut st = self.state.lock();
             let Some(i) = st.index_of(slave.ifindex()) else {
                 return;
             };
+            let id = st.slaves[i].id;
             let esp = &mut st.slaves[i].esp;
-            let changed = esp.inline != inline
-                || esp.engine.as_ref().map(|e| e.name) != engine.as_ref().map(|e| e.name);
+            let engine_changed =
+                esp.engine.as_ref().map(|e| e.name) != engine.as_ref().map(|e| e.name);
+            let changed = esp.inline != inline || engine_changed;
             esp.inline = inline;
             esp.setting = setting;
-            changed.then(|| core::mem::replace(&mut esp.engine, engine))
+            changed.then(|| {
+                (
+                    id,
+                    engine_changed,
+                    core::mem::replace(&mut esp.engine, engine),
+                )
+            })
         };
-        if let Some(old) = old {
-            // The old engine goes outside the lock.
-            drop(old);
-            self.report_esp(master, slave);
+        let Some((id, engine_changed, old)) = change else {
+            return;
+        };
+        // The old engine goes outside the lock.
+        drop(old);
+        self.report_esp(master, slave);
+        self.publish(false);
+        if engine_changed {
+            self.sa_drop_engine(master, slave, id);
         }
+        self.update_features(master, rtnl);
     }
 
     /// Logs what `slave` can do now.

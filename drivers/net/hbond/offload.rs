@@ -50,7 +50,7 @@ use crate::kernel_ext::{
     },
 };
 use crate::master::Hbond;
-use crate::sa_registry::{HbondSa, SaId, Slots, SA_BITS};
+use crate::sa_registry::{HbondSa, SaControl, SaId, Slots, SA_BITS};
 use crate::slave::{SlavePort, TeamStats};
 use crate::team::Team;
 use core::sync::atomic::Ordering::Relaxed;
@@ -246,6 +246,27 @@ impl Team {
         self.sas.remove(&mut ctl, &id);
     }
 
+    /// Calls `change` on every registry entry `uses` picks, under the
+    /// control lock. `change` must leave the entry unpicked (the walk looks
+    /// at a bucket again until `uses` picks nothing in it). One pass over
+    /// the buckets, for membership and engine changes only: never per
+    /// packet.
+    fn sa_walk(
+        &self,
+        ctl: &SaControl<'_>,
+        uses: impl Fn(&HbondSa) -> bool,
+        mut change: impl FnMut(&HbondSa),
+    ) {
+        for b in 0..(1usize << SA_BITS) {
+            while let Some(sid) = self.sas.find(b, |sa| uses(sa).then(|| *sa.id())) {
+                let Some(sa) = self.sas.get(ctl, &sid) else {
+                    break;
+                };
+                change(sa);
+            }
+        }
+    }
+
     /// A slave leaves (already out of the member list and the transmit
     /// map): every SA programmed on it is taken out of its driver, which
     /// the slave must not keep once released, and the transforms on its
@@ -257,50 +278,60 @@ impl Team {
         let members = self.members();
         let engine = EngineId::of(id);
         let mut unserved = 0u32;
-        for b in 0..(1usize << SA_BITS) {
-            while let Some(sid) = self.sas.find(b, |sa| {
-                let uses =
-                    sa.view().home == Some(id) || sa.slot(engine).is_some_and(|s| !s.is_empty());
-                uses.then(|| *sa.id())
-            }) {
-                let Some(sa) = self.sas.get(&ctl, &sid) else {
-                    break;
-                };
-                if let Some(lower) = sa.lower() {
-                    // SAFETY: Under the control lock every registry entry's
-                    // state is alive: entries leave the registry only in
-                    // `sa_free`, under that lock, and the stack frees a
-                    // state only after its `free` returned.
-                    let state: &State = unsafe { lower.state() };
-                    let taken = {
-                        let mut guard = state.lock();
-                        if lower.is_on(&mut guard, slave) {
-                            lower.take(&mut guard)
-                        } else {
-                            None
-                        }
-                    };
-                    if let Some(u) = taken {
-                        u.free(state, master);
+        let uses = |sa: &HbondSa| {
+            sa.view().home == Some(id) || sa.slot(engine).is_some_and(|s| !s.is_empty())
+        };
+        self.sa_walk(&ctl, uses, |sa| {
+            if let Some(lower) = sa.lower() {
+                // SAFETY: Under the control lock every registry entry's
+                // state is alive: entries leave the registry only in
+                // `sa_free`, under that lock, and the stack frees a state
+                // only after its `free` returned.
+                let state: &State = unsafe { lower.state() };
+                let taken = {
+                    let mut guard = state.lock();
+                    if lower.is_on(&mut guard, slave) {
+                        lower.take(&mut guard)
+                    } else {
+                        None
                     }
+                };
+                if let Some(u) = taken {
+                    u.free(state, master);
                 }
-                sa.free_slot(engine);
-                let mut entry = sa.entry();
-                entry.remove_member(id);
-                if entry.reconcile(&members) {
-                    unserved += 1;
-                }
-                sa.publish(&entry);
             }
-        }
-        if unserved > 0 {
-            pr_info!(
-                "{}: {} SAs cannot be served without {} and stay in host software\n",
-                master.name(),
-                unserved,
-                slave.name()
-            );
-        }
+            sa.free_slot(engine);
+            let mut entry = sa.entry();
+            entry.remove_member(id);
+            if entry.reconcile(&members) {
+                unserved += 1;
+            }
+            sa.publish(&entry);
+        });
+        report_unserved(master, unserved, slave);
+    }
+
+    /// Member `id`'s engine changed or went (`engine` option, discovery
+    /// after a feature change): the SAs' transforms on the old one are
+    /// freed once their requests completed. The member's own map entry was
+    /// republished before, so no new request reaches them. An SA the team
+    /// cannot serve any more stays in software (logged once).
+    pub(crate) fn sa_drop_engine(&self, master: &Device, slave: &Device, id: MemberId) {
+        let ctl = self.sas.control();
+        let members = self.members();
+        let engine = EngineId::of(id);
+        let mut unserved = 0u32;
+        let uses = |sa: &HbondSa| sa.slot(engine).is_some_and(|s| !s.is_empty());
+        self.sa_walk(&ctl, uses, |sa| {
+            sa.free_slot(engine);
+            let mut entry = sa.entry();
+            entry.remove_engine(engine);
+            if entry.reconcile(&members) {
+                unserved += 1;
+            }
+            sa.publish(&entry);
+        });
+        report_unserved(master, unserved, slave);
     }
 
     /// `xdo_dev_offload_ok`: the team does the crypto of this packet only
@@ -320,6 +351,41 @@ impl Team {
             }
             offload
         })
+    }
+}
+
+/// Bytes of an ESP payload read for its inner flow: an inner IPv6 header,
+/// a few extension headers and the ports.
+const FLOW_PEEK: usize = 128;
+
+/// The inner-flow hash of a crypto-offload ESP packet at the team's
+/// transmit, where its payload is still in clear (`esp::inner_flow`): SPI,
+/// inner addresses (tunnel mode), protocol and ports. `None` for a packet
+/// too short or malformed (the caller then keeps the SA's slave).
+pub(crate) fn esp_flow_hash(skb: &SkBuff, seed: u32) -> Option<u32> {
+    let esp_off = skb.transport_offset()?;
+    let t = esp::trailer_offset(skb.len() as usize)?;
+    let start = esp::payload_offset(esp_off);
+    let n = t.checked_sub(start)?.min(FLOW_PEEK);
+    let mut spi = [0u8; 4];
+    skb.copy_bits(esp_off as u32, &mut spi).ok()?;
+    let mut next = [0u8; 1];
+    skb.copy_bits((t + 1) as u32, &mut next).ok()?;
+    let mut inner = [0u8; FLOW_PEEK];
+    skb.copy_bits(start as u32, &mut inner[..n]).ok()?;
+    let flow = esp::inner_flow(&inner[..n], next[0])?;
+    Some(flow.hash(u32::from_be_bytes(spi), seed))
+}
+
+/// Logs how many SAs a change of `slave` left in host software.
+fn report_unserved(master: &Device, unserved: u32, slave: &Device) {
+    if unserved > 0 {
+        pr_info!(
+            "{}: {} SAs cannot be served without {} and stay in host software\n",
+            master.name(),
+            unserved,
+            slave.name()
+        );
     }
 }
 

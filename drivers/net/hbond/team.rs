@@ -189,10 +189,11 @@ impl TxMap {
         self.by_id = [NO_SLAVE; MAX_MEMBERS];
     }
 
-    /// The slave an offloaded ESP packet of an SA with `view` leaves on:
-    /// AFT the active slave; ALB the SA's home while it is in the map and
-    /// usable (the only slave that can do its crypto until the lookaside
-    /// path exists), else `None` (the caller hashes the flow).
+    /// The slave an offloaded ESP packet of an SA with `view` leaves on
+    /// when its inner flow does not decide (AFT; ALB for a packet whose
+    /// flow is unknown or whose flow's slave cannot serve it, and for
+    /// `xdo_dev_offload_ok`): AFT the active slave; ALB the SA's home while
+    /// it is in the map and usable, else the receive slave.
     fn esp_slave(&self, view: &path::SaView) -> Option<usize> {
         match self.mode {
             Mode::Aft => (self.len > 0).then_some(0),
@@ -205,6 +206,30 @@ impl TxMap {
                 home.or(self.receive).filter(|&i| i < self.len)
             }
         }
+    }
+
+    /// Where an offloaded packet of an SA with `view` goes, and its path.
+    /// ALB: the slave of its inner flow's bucket (`bucket`), as any flow's,
+    /// where the team can do its crypto (inline on the SA's home, else on
+    /// an engine); otherwise, and in AFT, [`Self::esp_slave`]. So the flows
+    /// inside one SA spread over the slaves and each stays on one path.
+    fn esp_route(
+        &self,
+        view: &path::SaView,
+        bucket: Option<usize>,
+        cursor: &mut u32,
+    ) -> Option<(usize, path::Path)> {
+        if let Some(b) = bucket.filter(|_| self.mode == Mode::Alb) {
+            let i = usize::from(*self.buckets.get(b)?);
+            if self.get(i).is_some_and(|s| s.port.link_state().usable()) {
+                let p = self.esp_path(view, i, cursor);
+                if matches!(p, path::Path::Inline | path::Path::Engine(_)) {
+                    return Some((i, p));
+                }
+            }
+        }
+        let i = self.esp_slave(view)?;
+        Some((i, self.esp_path(view, i, cursor)))
     }
 
     /// The path of an offloaded packet of an SA with `view` leaving on
@@ -279,6 +304,8 @@ pub(crate) struct Team {
     esp_offered: AtomicBool,
     /// The engine selection's round-robin cursor (`path::select_engine`).
     esp_cursor: AtomicU32,
+    /// Seed of the inner-flow hash of offloaded ESP packets (ALB).
+    esp_flow_seed: u32,
 }
 }
 
@@ -317,6 +344,7 @@ impl Team {
             sas <- sas,
             esp_offered: AtomicBool::new(false),
             esp_cursor: AtomicU32::new(0),
+            esp_flow_seed: crate::kernel_ext::rcu_hash::random_seed(),
         }))
     }
 
@@ -388,10 +416,12 @@ impl Team {
     }
 
     /// Transmits a packet of an SA offloaded to the team, whose crypto is
-    /// still to be done (`id`: its registry entry). It goes out inline on
-    /// the SA's home; anything else is dropped and counted, never sent in
-    /// clear (`xdo_dev_offload_ok` sends what the team cannot do inline to
-    /// software, so only a change of slaves in between gets here).
+    /// still to be done (`id`: its registry entry), on the slave
+    /// [`TxMap::esp_route`] picks: inline if that is the SA's home, else
+    /// after an engine did its ESP (`offload::submit_tx`). A packet no
+    /// engine can take is dropped and counted, never sent in clear
+    /// (`xdo_dev_offload_ok` sends what the team cannot do to software, so
+    /// only a change of slaves in between gets here).
     fn xmit_esp(
         &self,
         skb: SkBuff,
@@ -405,11 +435,18 @@ impl Team {
             self.sas.lookup(&id, |sa| {
                 let sa = sa?;
                 let view = sa.view();
+                // ALB: the inner flow's bucket, which carries its load.
+                let bucket = (map.mode == Mode::Alb)
+                    .then(|| crate::offload::esp_flow_hash(&skb, self.esp_flow_seed))
+                    .flatten()
+                    .map(alb::bucket);
+                if let Some(b) = bucket {
+                    self.bucket_load[b].fetch_add(u64::from(len), Relaxed);
+                }
                 let mut cursor = self.esp_cursor.load(Relaxed);
-                let path = match map.esp_slave(&view) {
-                    Some(i) => (i, map.esp_path(&view, i, &mut cursor)),
-                    None => (0, path::Path::Drop(path::DropReason::NoEngine)),
-                };
+                let path = map
+                    .esp_route(&view, bucket, &mut cursor)
+                    .unwrap_or((0, path::Path::Drop(path::DropReason::NoEngine)));
                 self.esp_cursor.store(cursor, Relaxed);
                 let reason = match path {
                     (i, path::Path::Inline) => {
