@@ -440,14 +440,7 @@ pub(crate) fn rx_esp(port: &SlavePort, skb: SkBuff) -> Option<SkBuff> {
     let engine = team
         .sas
         .with_key(&found.key, Dir::In, |sa| {
-            let path = if sa.esn() {
-                // The high sequence bits come from the replay window,
-                // which the engine path does not read yet: software.
-                path::Path::HostSoftware
-            } else {
-                team.rx_path(&sa.view(), port.id)
-            };
-            match path {
+            match team.rx_path(&sa.view(), port.id) {
                 path::Path::Engine(e) => Some((e, *sa.id())),
                 _ => {
                     record(&team.stats, sa, Outcome::Host, len);
@@ -524,11 +517,21 @@ fn submit_rx(
     else {
         return Err(skb);
     };
-    let mut aad = [0u8; 8];
-    aad[..4].copy_from_slice(&found.key.spi.to_be_bytes());
-    aad[4..].copy_from_slice(&found.seq_lo.to_be_bytes());
+    // With ESN the high half of the sequence number is authenticated but
+    // not sent: found from the replay state, as the stack finds it.
+    let seq = if state.is_esn() {
+        match state.esn_replay_snapshot() {
+            Some((top, top_hi, window)) if window > 0 => {
+                esp::rx_esn_seq((u64::from(top_hi) << 32) | u64::from(top), window, found.seq_lo)
+            }
+            _ => return Err(skb),
+        }
+    } else {
+        u64::from(found.seq_lo)
+    };
+    let aad = esp::Aad::new(found.key.spi, seq, state.is_esn());
     let layout = EspLayout {
-        assoc: &aad,
+        assoc: aad.as_bytes(),
         iv_offset: (found.esp + esp::ESP_HEADER_LEN) as u32,
         text_len: text as u32,
     };
