@@ -57,7 +57,7 @@ step "guest: KUnit suites and integration tests"
 # 10 42; 25 (session 5) about 330 s alone on a busy machine, so 12 moved to
 # the first guest. 99 runs last in its guest (glob order): it turns lockdep off (see
 # the script).
-first_guest=(20-ipsecsim-offload 22-ipsecsim-engine 14-team-propagation 16-teardown-torture 11-aft-failover 12-alb)
+first_guest=(20-ipsecsim-offload 22-ipsecsim-engine 14-team-propagation 16-teardown-torture 11-aft-failover 12-alb 26-hbond-esp-alb)
 all_scripts=()
 for t in tests/guest/[0-9]*.sh; do all_scripts+=("$(basename "$t" .sh)"); done
 second_guest=()
