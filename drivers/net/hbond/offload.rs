@@ -521,9 +521,11 @@ fn submit_rx(
     // not sent: found from the replay state, as the stack finds it.
     let seq = if state.is_esn() {
         match state.esn_replay_snapshot() {
-            Some((top, top_hi, window)) if window > 0 => {
-                esp::rx_esn_seq((u64::from(top_hi) << 32) | u64::from(top), window, found.seq_lo)
-            }
+            Some((top, top_hi, window)) if window > 0 => esp::rx_esn_seq(
+                (u64::from(top_hi) << 32) | u64::from(top),
+                window,
+                found.seq_lo,
+            ),
             _ => return Err(skb),
         }
     } else {
