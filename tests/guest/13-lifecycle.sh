@@ -69,7 +69,7 @@ ip -n $N link del v1
 # One ip process runs all cycles: spawning 800 processes in an emulated
 # guest would take minutes. (The batch is written by this shell: a process
 # per cycle to write it took half a minute.)
-cycles=100
+cycles=40
 batch=$(mktemp)
 for ((i = 1; i <= cycles; i++)); do
 	printf '%s\n' "link add hb$i type hbond" \

@@ -192,7 +192,7 @@ ok "reload" insmod "$TOP/ipsecsim.ko"
 # one in between (it would WARN and free the algorithm under it).
 churn_delete() {
 	local i out
-	for i in 1 2 3; do
+	for i in 1 2; do
 		sim_setup || return 1
 		DRV=$(sysr engine)-rfc4106-gcm-aes
 		$AFALG churn "seqiv($DRV)" 20 > /tmp/churn.out 2>&1 &
@@ -205,7 +205,7 @@ churn_delete() {
 		[ "${out#* }" = gone ] || return 1
 	done
 }
-ok "delete pairs while new transforms of seqiv(engine) are made, 3 times" churn_delete
+ok "delete pairs while new transforms of seqiv(engine) are made, twice" churn_delete
 ok "no warning, nothing left in use" test "$(warnings)" = "$warn0"
 
 # The same race with its window held open: the orphan sweep pauses between
@@ -278,11 +278,11 @@ ok "default rate is 1 Gbit/s" test "$(cat /sys/module/ipsecsim/parameters/engine
 # tests must not fail (they would WARN), and the algorithms go afterwards.
 churn() {
 	local i
-	for i in 1 2 3 4 5; do
+	for i in 1 2 3; do
 		ip link add simq type ipsecsim && ip link del simq || return 1
 	done
 }
-ok "create and delete pairs at once, 5 times" churn
+ok "create and delete pairs at once, 3 times" churn
 no_engines() { ! grep -q 'driver       : ipsecsim-engine' /proc/crypto; }
 ok "all their algorithms unregistered within 5 s" poll 5 no_engines
 ok "no self-test failed" bash -c "! dmesg | grep -q 'alg: self-tests for .*ipsecsim'"
