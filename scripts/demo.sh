@@ -5,5 +5,7 @@ set -euo pipefail
 cd "$HBOND_TOP"
 [ -f "$(hbond_kdir)/arch/x86/boot/bzImage" ] || scripts/setup.sh
 make -s modules
+# iproute2's plugins for hbond and ipsecsim (the demo's ip commands).
+make -s -C tools/iproute2
 echo "booting the test kernel in QEMU (TCG) ..."
-exec scripts/guest.sh --out "$HBOND_TOP/out/demo" -- "$HBOND_TOP/scripts/demo-guest.sh"
+exec scripts/guest.sh --no-kunit --out "$HBOND_TOP/out/demo" -- "$HBOND_TOP/scripts/demo-guest.sh"

@@ -88,7 +88,7 @@ ok "null-cipher ESP SAs (software)" null_sas
 sim_capture $B sim1 "$cap"
 ok "null cipher: ping A -> B" sim_ping_pattern $A 192.0.2.2 3
 sim_capture_stop
-ok "the detector catches the payload in clear inside ESP" caught "$cap" 'esp=[1-9][0-9]* .*inside ESP=[1-9]'
+ok "the detector catches the payload in clear inside ESP" caught "$cap" 'esp=[1-9][0-9]* .*payload in clear=[1-9]'
 for ns in $A $B; do ip -n $ns xfrm state flush; ip -n $ns xfrm policy flush; done
 sim_capture $B sim1 "$cap"
 ok "no SAs: ping A -> B" sim_ping_pattern $A 192.0.2.2 3
