@@ -300,13 +300,11 @@ impl Team {
                     u.free(state, master);
                 }
             }
-            sa.free_slot(engine);
-            let mut entry = sa.entry();
-            entry.remove_member(id);
-            if entry.reconcile(&members) {
+            if retire(sa, engine, &members, |e| {
+                e.remove_member(id);
+            }) {
                 unserved += 1;
             }
-            sa.publish(&entry);
         });
         report_unserved(master, unserved, slave);
     }
@@ -323,13 +321,11 @@ impl Team {
         let mut unserved = 0u32;
         let uses = |sa: &HbondSa| sa.slot(engine).is_some_and(|s| !s.is_empty());
         self.sa_walk(&ctl, uses, |sa| {
-            sa.free_slot(engine);
-            let mut entry = sa.entry();
-            entry.remove_engine(engine);
-            if entry.reconcile(&members) {
+            if retire(sa, engine, &members, |e| {
+                e.remove_engine(engine);
+            }) {
                 unserved += 1;
             }
-            sa.publish(&entry);
         });
         report_unserved(master, unserved, slave);
     }
@@ -352,6 +348,23 @@ impl Team {
             offload
         })
     }
+}
+
+/// Frees `sa`'s transform on `engine` (once its requests completed),
+/// applies `edit` to its entry, reconciles it with `members` and publishes
+/// it. Returns whether the SA just fell back to host software.
+fn retire(
+    sa: &HbondSa,
+    engine: EngineId,
+    members: &[Member],
+    edit: impl FnOnce(&mut SaEntry),
+) -> bool {
+    sa.free_slot(engine);
+    let mut entry = sa.entry();
+    edit(&mut entry);
+    let unserved = entry.reconcile(members);
+    sa.publish(&entry);
+    unserved
 }
 
 /// Bytes of an ESP payload read for its inner flow: an inner IPv6 header,
@@ -519,7 +532,8 @@ fn submit_rx(
     };
     // With ESN the high half of the sequence number is authenticated but
     // not sent: found from the replay state, as the stack finds it.
-    let seq = if state.is_esn() {
+    let esn = state.is_esn();
+    let seq = if esn {
         match state.esn_replay_snapshot() {
             Some((top, top_hi, window)) if window > 0 => esp::rx_esn_seq(
                 (u64::from(top_hi) << 32) | u64::from(top),
@@ -531,7 +545,7 @@ fn submit_rx(
     } else {
         u64::from(found.seq_lo)
     };
-    let aad = esp::Aad::new(found.key.spi, seq, state.is_esn());
+    let aad = esp::Aad::new(found.key.spi, seq, esn);
     let layout = EspLayout {
         assoc: aad.as_bytes(),
         iv_offset: (found.esp + esp::ESP_HEADER_LEN) as u32,

@@ -219,7 +219,8 @@ impl TxMap {
         bucket: Option<usize>,
         cursor: &mut u32,
     ) -> Option<(usize, path::Path)> {
-        if let Some(b) = bucket.filter(|_| self.mode == Mode::Alb) {
+        // (Only ALB hashes flows: `bucket` is `None` in AFT.)
+        if let Some(b) = bucket {
             let i = usize::from(*self.buckets.get(b)?);
             if self.get(i).is_some_and(|s| s.port.link_state().usable()) {
                 let p = self.esp_path(view, i, cursor);
