@@ -17,60 +17,20 @@
 set -u
 SECS=${SECS:-8}
 STREAMS=${STREAMS:-1}
+# The topology and SAs of the team's ESP tests (tests/guest/hbond-esp-lib.sh:
+# hb0 over veth0 and sim0, the peer behind a bridge; `sas [software]`).
+lib=$(cd "$(dirname "$0")/../tests/guest" && pwd)
+. "$lib/lib.sh"
+. "$lib/ipsecsim-lib.sh"
 A=bench-a B=bench-b
-# iproute2's plugins for hbond and ipsecsim (make tools).
-IP_LIB_DIR=$(cd "$(dirname "$0")" && pwd)/iproute2
-export IP_LIB_DIR
-cleanup() { ip netns del $A 2>/dev/null; ip netns del $B 2>/dev/null; true; }
-trap cleanup EXIT
-cleanup
-key() { echo "0x$(od -An -v -tx1 -N 20 /dev/urandom | tr -d ' \n')"; }
-
-ip netns add $A && ip netns add $B || exit 1
+. "$lib/hbond-esp-lib.sh"
+setup || exit 1
 ip -n $A -batch - <<EOF || exit 1
-link set lo up
-link add sim0 type ipsecsim peer name sim1 netns $B
-link add veth0 type veth peer name veth1 netns $B
-link add hb0 type hbond mode aft miimon 50
-link set veth0 master hb0
 link set sim0 master hb0
 addr add 192.0.2.1/24 dev hb0
 link set hb0 up
 EOF
-ip -n $B -batch - <<EOF || exit 1
-link set lo up
-link add br0 address 02:00:00:00:b0:98 type bridge
-link set sim1 master br0
-link set veth1 master br0
-addr add 192.0.2.2/24 dev br0
-link set sim1 up
-link set veth1 up
-link set br0 up
-EOF
 ip netns exec $A sh -c 'echo 0 > /sys/class/net/sim0/ipsecsim/engine_rate' || exit 1
-
-# sas OFFLOAD: fresh SAs on both ends; A's offloaded to hb0 if OFFLOAD=yes.
-sas() {
-	local kab kba off_out="" off_in=""
-	kab=$(key) kba=$(key)
-	[ "$1" = yes ] && off_out="offload dev hb0 dir out" off_in="offload dev hb0 dir in"
-	ip -n $A -batch - <<-EOF || return 1
-	xfrm state flush
-	xfrm policy flush
-	xfrm state add src 192.0.2.1 dst 192.0.2.2 proto esp spi 0x9801 reqid 1 mode transport aead rfc4106(gcm(aes)) $kab 128 $off_out
-	xfrm state add src 192.0.2.2 dst 192.0.2.1 proto esp spi 0x9802 reqid 2 mode transport replay-window 64 aead rfc4106(gcm(aes)) $kba 128 $off_in
-	xfrm policy add src 192.0.2.1 dst 192.0.2.2 dir out tmpl src 192.0.2.1 dst 192.0.2.2 proto esp reqid 1 mode transport
-	xfrm policy add src 192.0.2.2 dst 192.0.2.1 dir in tmpl src 192.0.2.2 dst 192.0.2.1 proto esp reqid 2 mode transport
-	EOF
-	ip -n $B -batch - <<-EOF
-	xfrm state flush
-	xfrm policy flush
-	xfrm state add src 192.0.2.1 dst 192.0.2.2 proto esp spi 0x9801 reqid 1 mode transport replay-window 64 aead rfc4106(gcm(aes)) $kab 128
-	xfrm state add src 192.0.2.2 dst 192.0.2.1 proto esp spi 0x9802 reqid 2 mode transport aead rfc4106(gcm(aes)) $kba 128
-	xfrm policy add src 192.0.2.2 dst 192.0.2.1 dir out tmpl src 192.0.2.2 dst 192.0.2.1 proto esp reqid 2 mode transport
-	xfrm policy add src 192.0.2.1 dst 192.0.2.2 dir in tmpl src 192.0.2.1 dst 192.0.2.2 proto esp reqid 1 mode transport
-	EOF
-}
 
 # esp_bytes: hb0's ESP byte counters (ethtool -S), "name value" lines.
 esp_bytes() { ip netns exec $A ethtool -S hb0 | awk '$1 ~ /^(tx|rx)_esp_(inline|engine|host|dropped)_bytes:$/ { sub(":", "", $1); print $1, $2 }'; }
@@ -79,7 +39,7 @@ esp_bytes() { ip netns exec $A ethtool -S hb0 | awk '$1 ~ /^(tx|rx)_esp_(inline|
 run() {
 	local name=$1 active=$2 off=$3 bps
 	ip -n $A link set hb0 type hbond active_slave "$active" || return 1
-	sas "$off" || return 1
+	if [ "$off" = yes ]; then sas; else sas software; fi || return 1
 	for _ in $(seq 50); do ip netns exec $A ping -c 1 -W 1 192.0.2.2 > /dev/null 2>&1 && break; done
 	ip netns exec $B iperf3 -s -D -1 > /dev/null 2>&1
 	for _ in $(seq 100); do ip netns exec $B ss -Hltn 'sport = :5201' | grep -q LISTEN && break; sleep 0.1; done

@@ -25,18 +25,21 @@ setup() {
 
 esp_hw() { ip netns exec $A ethtool -k hb0 | awk '$1 == "esp-hw-offload:" { print $2 }'; }
 
-# sas: A's SAs offloaded to hb0 (a fresh key per SA), B's in software.
+# sas [software]: A's SAs offloaded to hb0 (a fresh key per SA), B's in
+# software.
 # Receivers keep a replay window: in ALB the flows of one SA take
 # different paths (inline, engine), which may reorder them.
 sas() {
-	local kab kba
+	local kab kba off_out="offload dev hb0 dir out" off_in="offload dev hb0 dir in"
+	# (sas software: A's SAs in software too, for comparisons.)
+	[ "${1:-}" = software ] && off_out="" off_in=""
 	kab=$(sim_key "$KEY128") kba=$(sim_key "$KEY128")
 	# One ip process per namespace (each process is slow under TCG).
 	ip -n $A -batch - <<-EOF || return 1
 	xfrm state flush
 	xfrm policy flush
-	xfrm state add src 192.0.2.1 dst 192.0.2.2 proto esp spi 0x2501 reqid 1 mode transport aead rfc4106(gcm(aes)) $kab 128 offload dev hb0 dir out
-	xfrm state add src 192.0.2.2 dst 192.0.2.1 proto esp spi 0x2502 reqid 2 mode transport replay-window 64 aead rfc4106(gcm(aes)) $kba 128 offload dev hb0 dir in
+	xfrm state add src 192.0.2.1 dst 192.0.2.2 proto esp spi 0x2501 reqid 1 mode transport aead rfc4106(gcm(aes)) $kab 128 $off_out
+	xfrm state add src 192.0.2.2 dst 192.0.2.1 proto esp spi 0x2502 reqid 2 mode transport replay-window 64 aead rfc4106(gcm(aes)) $kba 128 $off_in
 	xfrm policy add src 192.0.2.1 dst 192.0.2.2 dir out tmpl src 192.0.2.1 dst 192.0.2.2 proto esp reqid 1 mode transport
 	xfrm policy add src 192.0.2.2 dst 192.0.2.1 dir in tmpl src 192.0.2.2 dst 192.0.2.1 proto esp reqid 2 mode transport
 	EOF
@@ -64,6 +67,53 @@ counters() {
 	done < <(ip netns exec $A ethtool -S hb0 | awk '$1 ~ /^(tx|rx)_esp_(inline|engine|host|dropped)_packets:$/ { print $1, $2 }')
 }
 
+# only_esp_on WANT FILE...: captures where B received. One with ESP has
+# nothing else between A and B and no pattern payload in clear
+# (sim_only_esp); one without has nothing of theirs at all. WANT all: each
+# capture has ESP; any: at least one has.
+only_esp_on() {
+	local want=$1 c n esp=0 rc=0
+	shift
+	for c in "$@"; do
+		n=$(tcpdump -r "$c" -n esp 2>/dev/null | wc -l)
+		if [ "$n" -gt 0 ]; then
+			esp=$((esp + 1))
+			sim_only_esp "$c" 192.0.2.1 192.0.2.2 transport || { echo "not only ESP in $c"; rc=1; }
+		elif [ "$(tcpdump -r "$c" -n 'ip and host 192.0.2.1 and host 192.0.2.2' 2>/dev/null | wc -l)" != 0 ]; then
+			echo "IP packets in clear in $c:"
+			tcpdump -r "$c" -n 'ip and host 192.0.2.1 and host 192.0.2.2' 2>/dev/null | head -5
+			rc=1
+		else
+			echo "no ESP in $c"
+		fi
+	done
+	case $want in
+	all) [ "$esp" = $# ] || rc=1 ;;
+	*) [ "$esp" -gt 0 ] || { echo "no ESP at all: the traffic did not flow"; rc=1; } ;;
+	esac
+	return $rc
+}
+
+# under_traffic WANT CMD...: pattern pings every 20 ms from A while CMD
+# runs a second in; captured where B receives, on both wires (only_esp_on
+# WANT).
+under_traffic() {
+	local want=$1 c1 c2 p1 p2 ping rc=0
+	shift
+	c1=$(mktemp --suffix .pcap) c2=$(mktemp --suffix .pcap)
+	sim_capture $B sim1 "$c1"; p1=$SIM_CAPTURE_PID
+	sim_capture $B veth1 "$c2"; p2=$SIM_CAPTURE_PID
+	ip netns exec $A ping -q -c 150 -i 0.02 -s 120 -p "$SIM_PATTERN" 192.0.2.2 > /dev/null 2>&1 &
+	ping=$!
+	sleep 1
+	"$@" || { echo "failed: $*"; rc=1; }
+	wait $ping
+	SIM_CAPTURE_PID=$p1 sim_capture_stop
+	SIM_CAPTURE_PID=$p2 sim_capture_stop
+	only_esp_on "$want" "$c1" "$c2" || rc=1
+	rm -f "$c1" "$c1.log" "$c2" "$c2.log"
+	return $rc
+}
 # The stack's software ESP, for the whole guest: kprobes on
 # esp_output_tail (each packet it encrypts) and esp_input (each packet it
 # decrypts), each hit recording the network namespace of its SA (the
