@@ -374,6 +374,19 @@ struct kobject *hbond_helper_netdev_kobj(struct net_device *dev)
 	return &dev->dev.kobj;
 }
 
+/*
+ * sysfs_remove_group() for a device that may not be in sysfs: ndo_uninit
+ * also runs when register_netdevice() fails, before or after device_add(),
+ * and sysfs_remove_group() dereferences the kobject's directory. An absent
+ * group of a device in sysfs is a no-op for sysfs_remove_group() itself.
+ */
+void hbond_helper_netdev_remove_group(struct net_device *dev,
+				      const struct attribute_group *grp)
+{
+	if (dev->dev.kobj.sd)
+		sysfs_remove_group(&dev->dev.kobj, grp);
+}
+
 /* One lockdep class for all of the project's dynamically built attributes. */
 void hbond_helper_sysfs_attr_init(struct attribute *attr)
 {

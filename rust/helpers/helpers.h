@@ -52,6 +52,8 @@ bool hbond_helper_dev_can_set_mac(const struct net_device *dev);
 void hbond_helper_eth_random_addr(u8 *addr);
 struct net_device *hbond_helper_to_net_dev(struct device *dev);
 struct kobject *hbond_helper_netdev_kobj(struct net_device *dev);
+void hbond_helper_netdev_remove_group(struct net_device *dev,
+				      const struct attribute_group *grp);
 void hbond_helper_sysfs_attr_init(struct attribute *attr);
 int hbond_helper_rtnl_trylock_or_restart(void);
 void hbond_helper_init_delayed_work(struct delayed_work *dw, work_func_t fn);

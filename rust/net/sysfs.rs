@@ -124,15 +124,13 @@ impl<G: SysfsGroup> GroupRegistration<G> {
         })
     }
 
-    /// Removes the directory; waits for running `show`/`store` calls.
+    /// Removes the directory; waits for running `show`/`store` calls. A
+    /// no-op where it is absent: never added, its creation failed, or the
+    /// device is not in sysfs (`ndo_uninit` of a failed registration).
     pub fn remove(&self, dev: &Device) {
-        // SAFETY: `dev` is valid; removing a group that is absent is a no-op.
-        unsafe {
-            bindings::sysfs_remove_group(
-                bindings::hbond_helper_netdev_kobj(dev.as_raw()),
-                &self.group,
-            )
-        }
+        // SAFETY: `dev` is valid; the helper skips a device without a sysfs
+        // directory, and removing an absent group is a no-op.
+        unsafe { bindings::hbond_helper_netdev_remove_group(dev.as_raw(), &self.group) }
     }
 
     fn index(attr: *mut bindings::device_attribute) -> Option<usize> {

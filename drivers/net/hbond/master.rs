@@ -190,8 +190,11 @@ impl Link for Hbond {
         let dev = link.register(Team::new(config, context.clone())?)?;
         dev.data().set_master(dev);
         dev.carrier_off();
+        // All or nothing: a team without its options directory is not
+        // created (the adapter unregisters it again).
         if let Err(e) = context.team_sysfs.add(dev) {
-            pr_warn!("{}: no sysfs directory ({:?})\n", dev.name(), e);
+            extack.set_msg(c_str!("hbond: cannot create the team's sysfs directory"));
+            return Err(e);
         }
         dev.data().kick_monitor();
         Ok(())
