@@ -121,6 +121,7 @@ bad=
 for k in $STATS; do same S1 S1 cli/${k#engine_} nl/$k > /dev/null || bad+=" $k"; done
 ok "hbondctl -j agrees with netlink on every engine counter" test -z "$bad"
 text=$(ctl show hb0)
+printf '# %s\n' "hbondctl show hb0, after:" "${text//$'\n'/$'\n'# }"
 row=$(awk '/^  engines/ { e = 1; next } e && $1 == "sim0" { print; exit }' <<< "$text")
 read -r -a r <<< "$row"
 ok "hbondctl text: the engines table has sim0's requests and completed" \
