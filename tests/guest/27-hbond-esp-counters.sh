@@ -8,6 +8,8 @@
 # lines in hbond_esp/sas show engine work and no inline work, and
 # hbond_esp/totals are ethtool -S hb0's counters. Every check compares
 # values before and after the traffic, or two interfaces with each other.
+# With more SAs than a page holds, sas lists whole lines and counts the
+# rest in its last line, as hbondctl does.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/ipsecsim-lib.sh"
 A=hbt-cnt-a B=hbt-cnt-b
@@ -155,4 +157,55 @@ ok "totals: receive engine_packets grew by $PINGS or more" grew S0 S1 tot/in/eng
 ok "totals: no inline work grew" \
 	bash -c "[ $(delta S0 S1 tot/out/inline_packets) = 0 ] && [ $(delta S0 S1 tot/in/inline_packets) = 0 ]"
 ok "sas lists every SA (no '... more' line)" test -z "${S1[sa/more]-}"
+
+# More SAs than a page holds (a line is about 55 bytes): the file lists
+# whole lines, then says how many it left out; hbondctl reports the same.
+MANY=150
+batch=/tmp/hbt-cnt-sas.$$
+key=$(sim_key "$KEY128")
+for ((i = 0; i < MANY; i++)); do
+	printf 'xfrm state add src 192.0.2.1 dst 192.0.2.9 proto esp spi 0x%x mode transport aead rfc4106(gcm(aes)) %s 128 offload dev hb0 dir out\n' \
+		$((0x2600 + i)) "$key"
+done > $batch
+ok "$MANY more SAs offloaded to hb0 (one ip batch)" ip -n $A -batch $batch
+# sas_read: SAS_TEXT (the file), SAS_LISTED (its SA lines), SAS_MORE (the
+# last line's count, empty without one), SAS_BAD (lines that are not the
+# header's 16 columns, or follow the last line), SAS_LAST (the last line).
+sas_read() {
+	local l first=1
+	SAS_TEXT=$(in_a bash -c 'while IFS= read -r l; do printf "%s\n" "$l"; done < /sys/class/net/hb0/hbond_esp/sas')
+	SAS_MORE= SAS_LISTED=0 SAS_BAD=0 SAS_LAST=${SAS_TEXT##*$'\n'}
+	while read -r -a l; do
+		if [ $first = 1 ]; then
+			first=0
+			[ ${#l[@]} = 16 ] || SAS_BAD=$((SAS_BAD + 1))
+		elif [ "${l[0]}" = ... ]; then
+			SAS_MORE=${l[1]}
+		else
+			SAS_LISTED=$((SAS_LISTED + 1))
+			[ -z "$SAS_MORE" ] && [ ${#l[@]} = 16 ] || SAS_BAD=$((SAS_BAD + 1))
+		fi
+	done <<< "$SAS_TEXT"
+}
+truncated() {
+	[[ $SAS_LAST =~ ^\.\.\.\ [0-9]+\ more\ SAs\ not\ listed$ ]] && [ "${SAS_MORE:-0}" -gt 0 ]
+}
+sas_read
+ok "sas (${#SAS_TEXT} bytes) ends with '... N more SAs not listed' (N ${SAS_MORE:-absent})" truncated
+ok "sas: listed ($SAS_LISTED) and not listed add up to every SA ($((MANY + 2)))" \
+	test $((SAS_LISTED + ${SAS_MORE:-0})) = $((MANY + 2))
+ok "sas: every line is whole (16 columns), none after the last" test "$SAS_BAD" = 0
+read -r n more < <(ctl show hb0 -j | jq -r '.[0].esp | "\(.sas | length) \(.sas_not_listed)"')
+ok "hbondctl -j: the same SAs listed ($n) and not listed ($more)" \
+	test "$n/$more" = "$SAS_LISTED/${SAS_MORE:-0}"
+# (One batch: ip's deleteall stops at a buffer's worth of states.)
+for ((i = 0; i < MANY; i++)); do
+	printf 'xfrm state delete src 192.0.2.1 dst 192.0.2.9 proto esp spi 0x%x\n' $((0x2600 + i))
+done > $batch
+ok "the extra SAs deleted (one ip batch)" ip -n $A -batch $batch
+rm -f $batch
+# A deleted SA leaves the registry when the stack frees it (its state
+# garbage collection, then a grace period per transform): soon, not at once.
+ok "sas lists the two SAs again, without a last line" wait_for 30 \
+	'sas_read; [ "$SAS_LISTED/${SAS_MORE:-none}/$SAS_BAD" = 2/none/0 ]'
 tap_done
