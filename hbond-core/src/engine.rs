@@ -135,6 +135,10 @@ pub fn rejected(dir: Dir) -> (Action, Outcome) {
 /// atomics, updated by the same rules).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct EngineLoad {
+    /// Requests the engine took (issued and not withdrawn).
+    pub requests: u64,
+    /// Their bytes.
+    pub request_bytes: u64,
     /// Requests issued and not completed.
     pub in_flight: u32,
     /// Their bytes.
@@ -159,19 +163,28 @@ impl EngineLoad {
 
     /// A request of `bytes` is about to be submitted.
     pub fn issue(&mut self, bytes: u64) {
+        self.requests = self.requests.wrapping_add(1);
+        self.request_bytes = self.request_bytes.wrapping_add(bytes);
         self.in_flight = self.in_flight.saturating_add(1);
         self.in_flight_bytes = self.in_flight_bytes.saturating_add(bytes);
     }
 
-    /// The request of `bytes` just issued was not taken.
-    pub fn withdraw(&mut self, bytes: u64) {
+    /// A request of `bytes` left the engine.
+    fn land(&mut self, bytes: u64) {
         self.in_flight = self.in_flight.saturating_sub(1);
         self.in_flight_bytes = self.in_flight_bytes.saturating_sub(bytes);
     }
 
+    /// The request of `bytes` just issued was not taken.
+    pub fn withdraw(&mut self, bytes: u64) {
+        self.requests = self.requests.wrapping_sub(1);
+        self.request_bytes = self.request_bytes.wrapping_sub(bytes);
+        self.land(bytes);
+    }
+
     /// A request of `bytes` finished with `c`.
     pub fn complete(&mut self, bytes: u64, c: Completion) {
-        self.withdraw(bytes);
+        self.land(bytes);
         self.completed = self.completed.wrapping_add(1);
         self.completed_bytes = self.completed_bytes.wrapping_add(bytes);
         match c {
@@ -245,7 +258,11 @@ mod tests {
         assert_eq!(l.consecutive_errors, 0);
         assert_eq!((l.in_flight, l.in_flight_bytes), (0, 0));
         assert_eq!((l.completed, l.completed_bytes), (3, 160));
+        assert_eq!((l.requests, l.request_bytes), (3, 160));
         assert_eq!(l.room(0), 0);
+        l.issue(40);
+        l.withdraw(40);
+        assert_eq!((l.requests, l.request_bytes, l.in_flight), (3, 160, 0));
     }
 
     /// What the engine does with a request in the model.
@@ -339,6 +356,16 @@ mod tests {
             }
             prop_assert!(fates.iter().all(|&f| f == 1));
             prop_assert_eq!((load.in_flight, load.in_flight_bytes), (0, 0));
+            // Every request the engine took finished; the rejected ones
+            // were never its requests.
+            let taken: Vec<_> = reqs.iter().filter(|r| !matches!(r.2, Behaviour::Full)).collect();
+            prop_assert_eq!(load.requests, taken.len() as u64);
+            prop_assert_eq!(load.completed, load.requests);
+            prop_assert_eq!(load.request_bytes, taken.iter().map(|r| r.1).sum::<u64>());
+            prop_assert_eq!(load.completed_bytes, load.request_bytes);
+            let failed = taken.iter().filter(|r| matches!(r.2,
+                Behaviour::Sync(-5) | Behaviour::Async(-5) | Behaviour::Backlog(-5))).count();
+            prop_assert_eq!(load.errors, failed as u64);
             let total: u64 = reqs.iter().map(|r| r.1).sum();
             let counted = counters.get(Counter::EngineBytes)
                 + counters.get(Counter::HostBytes)

@@ -8,6 +8,7 @@
 
 #![no_std]
 
+pub mod accounting;
 pub mod aft;
 pub mod alb;
 pub mod capability;

@@ -59,8 +59,23 @@ pub mod slave_attr {
     /// of the slave's engine or `none`; set to a driver name, `none` or
     /// `auto` (see [`crate::capability::EngineSetting`]).
     pub const ENGINE: u16 = 10;
+    /// u64 counters of the slave's engine (the lookaside requests of the
+    /// team it did, see [`crate::accounting::EngineStat`]): requests taken.
+    pub const ENGINE_REQUESTS: u16 = 11;
+    /// u64: bytes of the requests taken.
+    pub const ENGINE_REQUEST_BYTES: u16 = 12;
+    /// u64: requests finished.
+    pub const ENGINE_COMPLETED: u16 = 13;
+    /// u64: bytes of the requests finished.
+    pub const ENGINE_COMPLETED_BYTES: u16 = 14;
+    /// u64: requests that failed.
+    pub const ENGINE_ERRORS: u16 = 15;
+    /// u64: requests in flight.
+    pub const ENGINE_IN_FLIGHT: u16 = 16;
+    /// u64: bytes of the requests in flight.
+    pub const ENGINE_IN_FLIGHT_BYTES: u16 = 17;
     /// Highest attribute number.
-    pub const MAX: u16 = 10;
+    pub const MAX: u16 = 17;
 }
 
 /// Names of the transmit policies, indexed by their netlink value.

@@ -5,6 +5,7 @@
 //! kernel's `fill_slave_info`, the sysfs `hbond_slave/` files, the CLI and
 //! the iproute2 plugin show the same names.
 
+use crate::accounting::EngineStat;
 use crate::link::LinkState;
 use crate::options::slave_attr;
 
@@ -113,6 +114,55 @@ pub const SLAVE_ATTRS: &[SlaveAttrSpec] = &[
         settable: true,
         help: "crypto driver of the slave's rfc4106(gcm(aes)) engine, or none; set a driver name, none, or auto (discover)",
     },
+    SlaveAttrSpec {
+        name: EngineStat::Requests.name(),
+        attr: slave_attr::ENGINE_REQUESTS,
+        kind: SlaveAttrKind::U64,
+        settable: false,
+        help: "lookaside requests of the team the slave's engine took",
+    },
+    SlaveAttrSpec {
+        name: EngineStat::RequestBytes.name(),
+        attr: slave_attr::ENGINE_REQUEST_BYTES,
+        kind: SlaveAttrKind::U64,
+        settable: false,
+        help: "bytes of the requests the slave's engine took",
+    },
+    SlaveAttrSpec {
+        name: EngineStat::Completed.name(),
+        attr: slave_attr::ENGINE_COMPLETED,
+        kind: SlaveAttrKind::U64,
+        settable: false,
+        help: "requests the slave's engine finished (successfully or not)",
+    },
+    SlaveAttrSpec {
+        name: EngineStat::CompletedBytes.name(),
+        attr: slave_attr::ENGINE_COMPLETED_BYTES,
+        kind: SlaveAttrKind::U64,
+        settable: false,
+        help: "bytes of the requests the slave's engine finished",
+    },
+    SlaveAttrSpec {
+        name: EngineStat::Errors.name(),
+        attr: slave_attr::ENGINE_ERRORS,
+        kind: SlaveAttrKind::U64,
+        settable: false,
+        help: "requests the slave's engine failed (bad ICVs are the SAs' drop_icv)",
+    },
+    SlaveAttrSpec {
+        name: EngineStat::InFlight.name(),
+        attr: slave_attr::ENGINE_IN_FLIGHT,
+        kind: SlaveAttrKind::U64,
+        settable: false,
+        help: "requests on the slave's engine not finished yet",
+    },
+    SlaveAttrSpec {
+        name: EngineStat::InFlightBytes.name(),
+        attr: slave_attr::ENGINE_IN_FLIGHT_BYTES,
+        kind: SlaveAttrKind::U64,
+        settable: false,
+        help: "bytes of the requests on the slave's engine not finished yet",
+    },
 ];
 
 /// Every link state, indexed by its netlink number.
@@ -162,6 +212,18 @@ mod tests {
             slave_attr_by_name("engine").map(|a| a.kind),
             Some(SlaveAttrKind::Text)
         );
+    }
+
+    #[test]
+    fn engine_counters_are_slave_attributes_in_order() {
+        let first = slave_attr_by_name(EngineStat::Requests.name()).map(|a| a.attr);
+        assert_eq!(first, Some(slave_attr::ENGINE_REQUESTS));
+        for (i, s) in EngineStat::ALL.iter().enumerate() {
+            let a = slave_attr_by_name(s.name()).unwrap();
+            assert_eq!(a.attr, slave_attr::ENGINE_REQUESTS + i as u16);
+            assert_eq!(a.kind, SlaveAttrKind::U64);
+        }
+        assert_eq!(slave_attr::ENGINE_IN_FLIGHT_BYTES, slave_attr::MAX);
     }
 
     #[test]

@@ -54,6 +54,19 @@ impl fmt::Write for SysfsOut<'_> {
     }
 }
 
+impl SysfsOut<'_> {
+    /// Lets `f` write into the rest of the page (one byte kept spare, as
+    /// for text written with `write!`); `f` returns how many bytes it
+    /// wrote there.
+    pub fn fill(&mut self, f: impl FnOnce(&mut [u8]) -> usize) {
+        let end = self.buf.len().saturating_sub(1);
+        let start = self.len.min(end);
+        let room = &mut self.buf[start..end];
+        let n = f(room).min(room.len());
+        self.len = start + n;
+    }
+}
+
 /// The C structures of a group, built once per module.
 ///
 /// # Invariants

@@ -33,7 +33,14 @@
 #define HBOND_SLAVE_ATTR_RX_BYTES 8
 #define HBOND_SLAVE_ATTR_INLINE_ESP 9
 #define HBOND_SLAVE_ATTR_ENGINE 10
-#define HBOND_SLAVE_ATTR_MAX 10
+#define HBOND_SLAVE_ATTR_ENGINE_REQUESTS 11
+#define HBOND_SLAVE_ATTR_ENGINE_REQUEST_BYTES 12
+#define HBOND_SLAVE_ATTR_ENGINE_COMPLETED 13
+#define HBOND_SLAVE_ATTR_ENGINE_COMPLETED_BYTES 14
+#define HBOND_SLAVE_ATTR_ENGINE_ERRORS 15
+#define HBOND_SLAVE_ATTR_ENGINE_IN_FLIGHT 16
+#define HBOND_SLAVE_ATTR_ENGINE_IN_FLIGHT_BYTES 17
+#define HBOND_SLAVE_ATTR_MAX 17
 
 enum hbond_option_kind {
 	HBOND_OPT_ENUM,		/* a name from .names; u8 on netlink */
@@ -119,7 +126,21 @@ static const struct hbond_slave_attr_desc hbond_slave_attrs[] = {
 	  "the slave does ESP inline (esp-hw-offload on and the driver has xfrmdev_ops)" },
 	{ "engine", HBOND_SLAVE_ATTR_ENGINE, HBOND_SLAVE_TEXT, 1,
 	  "crypto driver of the slave's rfc4106(gcm(aes)) engine, or none; set a driver name, none, or auto (discover)" },
+	{ "engine_requests", HBOND_SLAVE_ATTR_ENGINE_REQUESTS, HBOND_SLAVE_U64, 0,
+	  "lookaside requests of the team the slave's engine took" },
+	{ "engine_request_bytes", HBOND_SLAVE_ATTR_ENGINE_REQUEST_BYTES, HBOND_SLAVE_U64, 0,
+	  "bytes of the requests the slave's engine took" },
+	{ "engine_completed", HBOND_SLAVE_ATTR_ENGINE_COMPLETED, HBOND_SLAVE_U64, 0,
+	  "requests the slave's engine finished (successfully or not)" },
+	{ "engine_completed_bytes", HBOND_SLAVE_ATTR_ENGINE_COMPLETED_BYTES, HBOND_SLAVE_U64, 0,
+	  "bytes of the requests the slave's engine finished" },
+	{ "engine_errors", HBOND_SLAVE_ATTR_ENGINE_ERRORS, HBOND_SLAVE_U64, 0,
+	  "requests the slave's engine failed (bad ICVs are the SAs' drop_icv)" },
+	{ "engine_in_flight", HBOND_SLAVE_ATTR_ENGINE_IN_FLIGHT, HBOND_SLAVE_U64, 0,
+	  "requests on the slave's engine not finished yet" },
+	{ "engine_in_flight_bytes", HBOND_SLAVE_ATTR_ENGINE_IN_FLIGHT_BYTES, HBOND_SLAVE_U64, 0,
+	  "bytes of the requests on the slave's engine not finished yet" },
 };
-#define HBOND_N_SLAVE_ATTRS 10
+#define HBOND_N_SLAVE_ATTRS 17
 
 #endif /* HBOND_OPTIONS_H */

@@ -10,6 +10,7 @@
 
 use crate::hbond_core::{
     capability::{check_transform, discover, EngineError, EngineName, EngineSetting},
+    engine::{Completion, EngineLoad},
     options::OptionError,
 };
 use crate::kernel_ext::{
@@ -17,6 +18,7 @@ use crate::kernel_ext::{
     net::{device::Rtnl, ethtool::DriverInfo, features::Features, Device, ExtAck},
 };
 use crate::team::Team;
+use core::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
 use kernel::{alloc::flags::GFP_KERNEL, c_str, prelude::*, sync::Arc};
 
 /// A crypto engine the ESP work of slaves may go to: a crypto API driver of
@@ -30,6 +32,96 @@ use kernel::{alloc::flags::GFP_KERNEL, c_str, prelude::*, sync::Arc};
 pub(crate) struct Engine {
     /// The crypto API driver name.
     pub(crate) name: EngineName,
+}
+
+/// The load and history of the engine of one member (`EngineId`):
+/// `hbond_core::engine::EngineLoad` as atomics, updated by its rules at the
+/// one place a lookaside request is issued and completed (offload.rs).
+///
+/// They live in the team's statistics, indexed by engine id, not in
+/// [`Engine`]: a request may complete after its slave's engine changed or
+/// the slave left (the transforms it ran on are drained only then), and
+/// the team outlives every request. So they count the lookaside work of
+/// the member's engine over the slave's membership, whichever engine it
+/// had; they start at zero when a slave takes the id.
+#[derive(Default)]
+pub(crate) struct EngineAtomics {
+    requests: AtomicU64,
+    request_bytes: AtomicU64,
+    completed: AtomicU64,
+    completed_bytes: AtomicU64,
+    errors: AtomicU64,
+    in_flight: AtomicU32,
+    in_flight_bytes: AtomicU64,
+    consecutive_errors: AtomicU32,
+}
+
+impl EngineAtomics {
+    /// As [`EngineLoad::issue`]: a request of `bytes` is about to be
+    /// submitted.
+    pub(crate) fn issue(&self, bytes: u64) {
+        self.requests.fetch_add(1, Relaxed);
+        self.request_bytes.fetch_add(bytes, Relaxed);
+        self.in_flight.fetch_add(1, Relaxed);
+        self.in_flight_bytes.fetch_add(bytes, Relaxed);
+    }
+
+    fn land(&self, bytes: u64) {
+        self.in_flight.fetch_sub(1, Relaxed);
+        self.in_flight_bytes.fetch_sub(bytes, Relaxed);
+    }
+
+    /// As [`EngineLoad::withdraw`]: the request just issued was not taken.
+    pub(crate) fn withdraw(&self, bytes: u64) {
+        self.requests.fetch_sub(1, Relaxed);
+        self.request_bytes.fetch_sub(bytes, Relaxed);
+        self.land(bytes);
+    }
+
+    /// As [`EngineLoad::complete`]: a request of `bytes` finished.
+    pub(crate) fn complete(&self, bytes: u64, c: Completion) {
+        self.land(bytes);
+        self.completed.fetch_add(1, Relaxed);
+        self.completed_bytes.fetch_add(bytes, Relaxed);
+        match c {
+            Completion::Failed => {
+                self.errors.fetch_add(1, Relaxed);
+                self.consecutive_errors.fetch_add(1, Relaxed);
+            }
+            Completion::Ok | Completion::BadIcv => self.consecutive_errors.store(0, Relaxed),
+        }
+    }
+
+    /// A snapshot (each counter read atomically, not all at once).
+    pub(crate) fn load(&self) -> EngineLoad {
+        EngineLoad {
+            requests: self.requests.load(Relaxed),
+            request_bytes: self.request_bytes.load(Relaxed),
+            completed: self.completed.load(Relaxed),
+            completed_bytes: self.completed_bytes.load(Relaxed),
+            errors: self.errors.load(Relaxed),
+            in_flight: self.in_flight.load(Relaxed),
+            in_flight_bytes: self.in_flight_bytes.load(Relaxed),
+            consecutive_errors: self.consecutive_errors.load(Relaxed),
+        }
+    }
+
+    /// Zeroes the history for a new member on this id. Nothing is in
+    /// flight then (the last member's requests were drained at its
+    /// release), and the in-flight counts are left alone anyway, so that a
+    /// late completion could not take them below zero.
+    pub(crate) fn reset_history(&self) {
+        for c in [
+            &self.requests,
+            &self.request_bytes,
+            &self.completed,
+            &self.completed_bytes,
+            &self.errors,
+        ] {
+            c.store(0, Relaxed);
+        }
+        self.consecutive_errors.store(0, Relaxed);
+    }
 }
 
 /// What a slave can do for ESP. Changed under RTNL, with the team's state

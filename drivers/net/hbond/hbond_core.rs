@@ -3,12 +3,16 @@
 //! Decision logic shared with the host tests: the sources of the
 //! `hbond-core` crate, compiled into the module.
 
+#[path = "../../../hbond-core/src/accounting.rs"]
+pub mod accounting;
 #[path = "../../../hbond-core/src/aft.rs"]
 pub mod aft;
 #[path = "../../../hbond-core/src/alb.rs"]
 pub mod alb;
 #[path = "../../../hbond-core/src/capability.rs"]
 pub mod capability;
+#[path = "../../../hbond-core/src/engine.rs"]
+pub mod engine;
 #[path = "../../../hbond-core/src/esp.rs"]
 pub mod esp;
 #[path = "../../../hbond-core/src/link.rs"]

@@ -53,6 +53,7 @@ impl kernel::Module for HbondModule {
             sysfs::HbondContext {
                 team_sysfs: GroupRegistration::new()?,
                 slave_sysfs: GroupRegistration::new()?,
+                esp_sysfs: GroupRegistration::new()?,
             },
             GFP_KERNEL,
         )?;

@@ -173,6 +173,51 @@ fn sa_registry_finds_10000(test: &Test) {
     kunit_expect!(test, reg.largest_bucket() <= 16);
 }
 
+/// `hbond_esp/sas` of 10,000 SAs in a page: whole lines, the listed ones
+/// and the `... N more` line add up to every SA; a few SAs all fit.
+fn sa_listing_fits_a_page(test: &Test) {
+    let Some(reg) = full_registry(test) else {
+        return;
+    };
+    let Ok(mut page) = KVec::from_elem(0u8, 4096, GFP_KERNEL) else {
+        kunit_expect!(test, false);
+        return;
+    };
+    // The buffer sysfs gives, less the byte `SysfsOut` keeps spare.
+    let room = page.len() - 1;
+    let (len, listed, omitted) = reg.write_sas(&mut page[..room], |_| Some("sim0"));
+    kunit_expect!(test, len <= room);
+    kunit_expect_eq!(test, listed + omitted, u64::from(N_SAS));
+    kunit_expect!(test, listed > 10 && omitted > 9_000);
+    let text = core::str::from_utf8(&page[..len]).unwrap_or("");
+    kunit_expect_eq!(test, text.lines().count() as u64, 1 + listed + 1);
+    kunit_expect!(test, text.ends_with(" more SAs not listed\n"));
+    let last = text.lines().last().unwrap_or("");
+    let n = last
+        .strip_prefix("... ")
+        .and_then(|l| l.split(' ').next())
+        .and_then(|n| n.parse::<u64>().ok());
+    kunit_expect_eq!(test, n, Some(omitted));
+    // Every SA line has the 4 columns and 12 counters of the header.
+    kunit_expect!(
+        test,
+        text.lines()
+            .take(1 + listed as usize)
+            .all(|l| l.split(' ').count() == 4 + Counter::COUNT)
+    );
+    // All but 3 removed: every one listed, no last line.
+    let mut ctl = reg.control();
+    for i in 3..N_SAS {
+        reg.remove(&mut ctl, &sid(key(i)));
+    }
+    drop(ctl);
+    let (len, listed, omitted) = reg.write_sas(&mut page[..room], |_| None);
+    kunit_expect_eq!(test, (listed, omitted), (3, 0));
+    let text = core::str::from_utf8(&page[..len]).unwrap_or("");
+    kunit_expect_eq!(test, text.lines().count(), 4);
+    kunit_expect!(test, !text.contains("more SAs"));
+}
+
 fn sa_registry_refuses_duplicate(test: &Test) {
     let Some(reg) = full_registry(test) else {
         return;
@@ -288,6 +333,7 @@ kunit_suite!(
             "sa_registry_refuses_duplicate",
             sa_registry_refuses_duplicate
         ),
+        ("sa_listing_fits_a_page", sa_listing_fits_a_page),
         ("sa_registry_removes_half", sa_registry_removes_half),
         ("sa_registry_publishes_state", sa_registry_publishes_state),
         (

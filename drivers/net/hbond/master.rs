@@ -4,8 +4,10 @@
 //! operations of the team device.
 
 use crate::hbond_core::{
+    accounting::EngineStat,
     capability::MAX_NAME_LEN,
     options::{self, attr, slave_attr, Config, Kind, OptionError, OPTIONS},
+    path::EngineId,
 };
 use crate::kernel_ext::net::{
     device::{AddrLists, MacAddr, Rtnl, VlanProto},
@@ -147,8 +149,10 @@ impl Link for Hbond {
     const SLAVE_POLICY: &'static [NlaPolicy] = &SLAVE_POLICY;
     // Every option as a u32 (the largest form) is an upper bound.
     const INFO_SIZE: usize = OPTIONS.len() * attr_size(4);
-    const SLAVE_INFO_SIZE: usize =
-        4 * attr_size(4) + attr_size(6) + 4 * attr_size(8) + attr_size(MAX_NAME_LEN + 1);
+    const SLAVE_INFO_SIZE: usize = 4 * attr_size(4)
+        + attr_size(6)
+        + (4 + EngineStat::COUNT) * attr_size(8)
+        + attr_size(MAX_NAME_LEN + 1);
 
     fn setup(dev: &Device) {
         dev.set_master_flag();
@@ -196,6 +200,9 @@ impl Link for Hbond {
             extack.set_msg(c_str!("hbond: cannot create the team's sysfs directory"));
             return Err(e);
         }
+        if let Err(e) = context.esp_sysfs.add(dev) {
+            pr_warn!("{}: no hbond_esp sysfs directory ({:?})\n", dev.name(), e);
+        }
         dev.data().kick_monitor();
         Ok(())
     }
@@ -204,6 +211,7 @@ impl Link for Hbond {
         // SAFETY: ndo_uninit runs under RTNL.
         let rtnl = unsafe { Rtnl::assume_held() };
         dev.data().context.team_sysfs.remove(dev);
+        dev.data().context.esp_sysfs.remove(dev);
         dev.data().release_all(dev, &rtnl);
     }
 
@@ -276,6 +284,12 @@ impl Link for Hbond {
             None => none,
         };
         msg.put_string(slave_attr::ENGINE, engine)?;
+        if let Some(e) = port.team_stats.engine(EngineId::of(port.id)) {
+            let load = e.load();
+            for (i, stat) in EngineStat::ALL.iter().enumerate() {
+                msg.put_u64(slave_attr::ENGINE_REQUESTS + i as u16, stat.value(&load))?;
+            }
+        }
         Ok(())
     }
 

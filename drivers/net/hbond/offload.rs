@@ -25,6 +25,7 @@
 
 use crate::capability::Engine;
 use crate::hbond_core::{
+    engine::Completion,
     esp,
     path::{self, Dir, DropReason, EngineId, Member, MemberId, MAX_MEMBERS},
     sa::{Counter, Outcome, SaEntry, SaKey},
@@ -390,6 +391,67 @@ pub(crate) fn esp_flow_hash(skb: &SkBuff, seed: u32) -> Option<u32> {
     Some(flow.hash(u32::from_be_bytes(spi), seed))
 }
 
+impl Team {
+    /// A lookaside request of `bytes` is about to be submitted to engine
+    /// `e` (`submit_tx`, `submit_rx`: the one place requests are issued).
+    fn engine_issue(&self, e: EngineId, bytes: u64) {
+        if let Some(l) = self.stats.engine(e) {
+            l.issue(bytes);
+        }
+    }
+
+    /// Engine `e` did not take the request of `bytes` just issued.
+    fn engine_withdraw(&self, e: EngineId, bytes: u64) {
+        if let Some(l) = self.stats.engine(e) {
+            l.withdraw(bytes);
+        }
+    }
+
+    /// A request of `bytes` on engine `e` finished with `result` (the one
+    /// place requests complete: the completions of `TxEsp` and `RxEsp`,
+    /// synchronous ones included).
+    fn engine_done(&self, e: EngineId, bytes: u64, result: &Result) {
+        let status = match result {
+            Ok(()) => 0,
+            Err(err) => err.to_errno(),
+        };
+        if let Some(l) = self.stats.engine(e) {
+            l.complete(bytes, Completion::from_status(status));
+        }
+    }
+}
+
+/// The longest interface name (`IFNAMSIZ` less its NUL).
+const IFNAME_MAX: usize = 15;
+
+/// The members' interface names, by member id (for the `sas` file).
+struct MemberNames([([u8; IFNAME_MAX], usize); MAX_MEMBERS]);
+
+impl MemberNames {
+    fn get(&self, m: MemberId) -> Option<&str> {
+        let (name, len) = self.0.get(usize::from(m.0))?;
+        core::str::from_utf8(name.get(..*len)?).ok()
+    }
+}
+
+impl Team {
+    /// Writes the `hbond_esp/sas` file into `buf` (the room of a sysfs
+    /// page, see `SaRegistry::write_sas`) with the members' names as
+    /// homes; returns its length.
+    pub(crate) fn write_sas(&self, buf: &mut [u8]) -> usize {
+        let mut names = MemberNames([([0; IFNAME_MAX], 0); MAX_MEMBERS]);
+        for s in self.state.lock().slaves.iter() {
+            let name = s.device().name().as_bytes();
+            if let Some((to, len)) = names.0.get_mut(usize::from(s.id.0)) {
+                let n = name.len().min(IFNAME_MAX);
+                to[..n].copy_from_slice(&name[..n]);
+                *len = n;
+            }
+        }
+        self.sas.write_sas(buf, |h| names.get(h)).0
+    }
+}
+
 /// Logs how many SAs a change of `slave` left in host software.
 fn report_unserved(master: &Device, unserved: u32, slave: &Device) {
     if unserved > 0 {
@@ -484,6 +546,9 @@ pub(crate) struct RxEsp {
     team: *const Team,
     id: SaId,
     state: StateRef,
+    /// The engine it was issued on, and its bytes (the engine's counters).
+    engine: EngineId,
+    bytes: u64,
 }
 
 // SAFETY: As `TxEsp`; a state reference may be dropped on any CPU.
@@ -494,6 +559,7 @@ impl AeadCompletion for RxEsp {
         let (skb, ctx) = req.into_parts();
         // SAFETY: The team outlives the request (type invariant).
         let team = unsafe { &*ctx.team };
+        team.engine_done(ctx.engine, ctx.bytes, &result);
         team.finish_rx(skb, ctx.id, ctx.state, result);
     }
 }
@@ -559,16 +625,20 @@ fn submit_rx(
             let Some(aead) = aead else {
                 return Err(skb);
             };
+            let bytes = u64::from(skb.len());
             // INVARIANT: See `TxEsp`.
             let ctx = RxEsp {
                 team: core::ptr::from_ref(team),
                 id: *id,
                 state,
+                engine: e,
+                bytes,
             };
             let req = match AeadRequest::new(aead, skb, ctx, &layout, Gfp::Atomic) {
                 Ok(r) => r,
                 Err(r) => return Err(r.skb),
             };
+            team.engine_issue(e, bytes);
             match req.decrypt() {
                 Submit::Done(c, r) => {
                     RxEsp::complete(c, r);
@@ -576,7 +646,10 @@ fn submit_rx(
                 }
                 Submit::InProgress | Submit::Backlogged => Ok(()),
                 // The text is unchanged: software can still decrypt it.
-                Submit::Rejected(r) => Err(r.skb),
+                Submit::Rejected(r) => {
+                    team.engine_withdraw(e, bytes);
+                    Err(r.skb)
+                }
             }
         })
     })
@@ -711,6 +784,9 @@ pub(crate) struct TxEsp {
     team: *const Team,
     id: SaId,
     slave: usize,
+    /// As in [`RxEsp`].
+    engine: EngineId,
+    bytes: u64,
 }
 
 // SAFETY: The team is shared between CPUs by design (`Team: Sync`).
@@ -721,6 +797,7 @@ impl AeadCompletion for TxEsp {
         let (skb, ctx) = req.into_parts();
         // SAFETY: The team outlives the request (type invariant).
         let team = unsafe { &*ctx.team };
+        team.engine_done(ctx.engine, ctx.bytes, &result);
         team.finish_tx(skb, &ctx.id, ctx.slave, result);
     }
 }
@@ -761,27 +838,34 @@ pub(crate) fn submit_tx(
         iv_offset: iv_off as u32,
         text_len: text as u32,
     };
+    let bytes = u64::from(skb.len());
     // INVARIANT: See `TxEsp`.
     let ctx = TxEsp {
         team: core::ptr::from_ref(team),
         id: *sa.id(),
         slave: job.slave,
+        engine: e,
+        bytes,
     };
     slot.read(|aead| {
         let aead = aead.ok_or(DropReason::NoEngine)?;
         let req = AeadRequest::new(aead, skb, ctx, &layout, Gfp::Atomic)
             .map_err(|_| DropReason::EngineError)?;
+        team.engine_issue(e, bytes);
         match req.encrypt() {
             Submit::Done(c, r) => {
                 TxEsp::complete(c, r);
                 Ok(())
             }
             Submit::InProgress | Submit::Backlogged => Ok(()),
-            Submit::Rejected(r) => Err(if r.err == EBUSY || r.err == ENOSPC {
-                DropReason::QueueFull
-            } else {
-                DropReason::EngineError
-            }),
+            Submit::Rejected(r) => {
+                team.engine_withdraw(e, bytes);
+                Err(if r.err == EBUSY || r.err == ENOSPC {
+                    DropReason::QueueFull
+                } else {
+                    DropReason::EngineError
+                })
+            }
         }
     })
 }

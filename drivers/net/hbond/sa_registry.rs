@@ -11,7 +11,8 @@
 //! [`SaView`] into the entry's `view` word with one store; readers unpack
 //! it. Nothing is kept in `xso.offload_handle` (the home slave driver's).
 
-use crate::hbond_core::path::{Dir, EngineId, SaView, MAX_MEMBERS};
+use crate::hbond_core::accounting::{SaListing, SaRow};
+use crate::hbond_core::path::{Dir, EngineId, MemberId, SaView, MAX_MEMBERS};
 use crate::hbond_core::sa::{self, Counter, Counters, Outcome, SaEntry, SaKey};
 use crate::kernel_ext::crypto::aead_req::Rfc4106Aead;
 use crate::kernel_ext::rcu_box::RcuBox;
@@ -322,6 +323,33 @@ impl SaRegistry {
     /// Number of registered SAs.
     pub(crate) fn len(&self) -> usize {
         self.table.len()
+    }
+
+    /// Writes the `hbond_esp/sas` file into `buf`: a line per registered
+    /// SA in registry order (bucket by bucket, under RCU), its home named
+    /// by `home`, as many as fit (`accounting::SaListing`: the rest are
+    /// counted in a last line). Returns its length and how many SAs were
+    /// listed and not listed. Any context; walks every bucket.
+    pub(crate) fn write_sas<'n>(
+        &self,
+        buf: &mut [u8],
+        home: impl Fn(MemberId) -> Option<&'n str>,
+    ) -> (usize, u64, u64) {
+        let mut list = SaListing::new(buf);
+        for b in 0..(1usize << SA_BITS) {
+            self.table.find(b, |sa| {
+                let view = sa.view();
+                list.push(&SaRow {
+                    key: sa.sa_key(),
+                    dir: view.dir,
+                    home: view.home.and_then(&home),
+                    counters: &sa.counters(),
+                });
+                None::<()>
+            });
+        }
+        let (listed, omitted) = (list.listed(), list.omitted());
+        (list.finish(), listed, omitted)
     }
 
     /// The number of SAs in the fullest bucket (tests, statistics).

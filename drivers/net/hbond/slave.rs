@@ -3,9 +3,10 @@
 //! A team member: what the control path keeps (`Slave`) and what the data
 //! path and sysfs read without locks (`SlavePort`).
 
+use crate::capability::EngineAtomics;
 use crate::hbond_core::link::{Link, LinkState};
 use crate::hbond_core::{
-    path::Dir,
+    path::{Dir, EngineId, MAX_MEMBERS},
     sa::{Counter as EspCounter, Counters, Outcome},
 };
 use crate::kernel_ext::net::{
@@ -28,6 +29,8 @@ pub(crate) struct TeamStats {
     /// ESP of the SAs offloaded to the team, by direction (transmit,
     /// receive): where it was done (`hbond_core::sa::Counter`).
     esp: [[AtomicU64; EspCounter::COUNT]; 2],
+    /// The load of each member's engine, by engine id.
+    engines: [EngineAtomics; MAX_MEMBERS],
 }
 
 impl TeamStats {
@@ -40,6 +43,11 @@ impl TeamStats {
         if let Some(r) = r {
             c[r as usize].fetch_add(1, Relaxed);
         }
+    }
+
+    /// The load counters of engine `e`.
+    pub(crate) fn engine(&self, e: EngineId) -> Option<&EngineAtomics> {
+        self.engines.get(usize::from(e.0))
     }
 
     /// A snapshot of the ESP counters of direction `dir`.

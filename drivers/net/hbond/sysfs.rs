@@ -1,10 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! sysfs, laid out like bonding's: `/sys/class/net/<team>/hbond/<option>`
-//! (read-write, from the option table) and
-//! `/sys/class/net/<slave>/hbond_slave/<attr>` (read-only but `engine`).
+//! (read-write, from the option table),
+//! `/sys/class/net/<slave>/hbond_slave/<attr>` (read-only but `engine`),
+//! and the team's ESP accounting, `/sys/class/net/<team>/hbond_esp/`
+//! (`sas`, `totals`; read-only).
 
-use crate::hbond_core::options::{attr, Kind, OptionError, OPTIONS};
+use crate::hbond_core::{
+    accounting::{self, EngineStat},
+    options::{attr, Kind, OptionError, OPTIONS},
+    path::{Dir, EngineId},
+};
 use crate::kernel_ext::net::{
     device::Rtnl,
     link::LinkDevice,
@@ -15,13 +21,18 @@ use crate::kernel_ext::net::{
 };
 use crate::master::Hbond;
 use crate::slave::SlaveRx;
-use core::{fmt::Write, pin::Pin, sync::atomic::Ordering::Relaxed};
+use core::{
+    fmt::{self, Write},
+    pin::Pin,
+    sync::atomic::Ordering::Relaxed,
+};
 use kernel::{alloc::KBox, c_str, prelude::*, types::ARef};
 
 /// State shared by every team of the module.
 pub(crate) struct HbondContext {
     pub(crate) team_sysfs: Pin<KBox<GroupRegistration<TeamSysfs>>>,
     pub(crate) slave_sysfs: Pin<KBox<GroupRegistration<SlaveSysfs>>>,
+    pub(crate) esp_sysfs: Pin<KBox<GroupRegistration<EspSysfs>>>,
 }
 
 /// File names of the team directory, in option table order.
@@ -139,7 +150,7 @@ impl SysfsGroup for TeamSysfs {
 }
 
 /// File names of the slave directory.
-const SLAVE_FILES: [&CStr; 10] = [
+const SLAVE_FILES: [&CStr; 17] = [
     c_str!("state"),
     c_str!("link"),
     c_str!("link_failure_count"),
@@ -150,7 +161,53 @@ const SLAVE_FILES: [&CStr; 10] = [
     c_str!("rx_bytes"),
     c_str!("inline_esp"),
     c_str!("engine"),
+    c_str!("engine_requests"),
+    c_str!("engine_request_bytes"),
+    c_str!("engine_completed"),
+    c_str!("engine_completed_bytes"),
+    c_str!("engine_errors"),
+    c_str!("engine_in_flight"),
+    c_str!("engine_in_flight_bytes"),
 ];
+
+/// Index of the first engine counter in [`SLAVE_FILES`]; the rest follow
+/// in `EngineStat` order.
+const ENGINE_STAT_FILES: usize = 10;
+
+const fn same_str(a: &CStr, b: &str) -> bool {
+    let (a, b) = (a.as_bytes_with_nul(), b.as_bytes());
+    if a.len() != b.len() + 1 {
+        return false;
+    }
+    let mut j = 0;
+    while j < b.len() {
+        if a[j] != b[j] {
+            return false;
+        }
+        j += 1;
+    }
+    true
+}
+
+const fn engine_files_match() -> bool {
+    if SLAVE_FILES.len() != ENGINE_STAT_FILES + EngineStat::COUNT {
+        return false;
+    }
+    let mut i = 0;
+    while i < EngineStat::COUNT {
+        if !same_str(
+            SLAVE_FILES[ENGINE_STAT_FILES + i],
+            EngineStat::ALL[i].name(),
+        ) {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+// The engine files are the engine counters, named as the slave attributes.
+const _: () = assert!(engine_files_match());
 
 /// Index of `inline_esp` in [`SLAVE_FILES`].
 const INLINE_ESP_FILE: usize = 8;
@@ -229,10 +286,47 @@ impl SysfsGroup for SlaveSysfs {
                 4 => writeln!(out, "{}", port.tx.read().0),
                 5 => writeln!(out, "{}", port.tx.read().1),
                 6 => writeln!(out, "{}", port.rx.read().0),
-                _ => writeln!(out, "{}", port.rx.read().1),
+                7 => writeln!(out, "{}", port.rx.read().1),
+                i => {
+                    let stat = i
+                        .checked_sub(ENGINE_STAT_FILES)
+                        .and_then(|k| EngineStat::ALL.get(k));
+                    match stat.zip(port.team_stats.engine(EngineId::of(port.id))) {
+                        Some((stat, e)) => writeln!(out, "{}", stat.value(&e.load())),
+                        None => Err(fmt::Error),
+                    }
+                }
             }
             .map_err(|_| EINVAL)
         })
         .ok_or(ENODEV)?
+    }
+}
+
+/// File names of the team's ESP accounting directory.
+const ESP_FILES: [&CStr; 2] = [c_str!("sas"), c_str!("totals")];
+
+/// `/sys/class/net/<team>/hbond_esp/`: `sas`, one line per SA offloaded to
+/// the team with its counters (at most a page: see
+/// `hbond_core::accounting::SaListing`), and `totals`, the team's ESP
+/// counters per direction (those of `ethtool -S`).
+pub(crate) struct EspSysfs;
+
+impl SysfsGroup for EspSysfs {
+    const NAME: &'static CStr = c_str!("hbond_esp");
+    const ATTRS: &'static [&'static CStr] = &ESP_FILES;
+    const WRITABLE: bool = false;
+
+    fn show(dev: &Device, index: usize, out: &mut SysfsOut<'_>) -> Result {
+        let team_dev = LinkDevice::<Hbond>::try_from_device(dev).ok_or(ENODEV)?;
+        let team = team_dev.data();
+        if index == 0 {
+            out.fill(|buf| team.write_sas(buf));
+            Ok(())
+        } else {
+            let stats = &team.stats;
+            accounting::write_totals(out, &stats.esp(Dir::Out), &stats.esp(Dir::In))
+                .map_err(|_| EINVAL)
+        }
     }
 }

@@ -905,6 +905,10 @@ impl Team {
         };
         // Taken when the slave is pushed below (RTNL serialises enslaving).
         let id = path::alloc_member_id(self.state.lock().member_ids).ok_or(ENOSPC)?;
+        // The id's engine counters start again for this slave.
+        if let Some(e) = self.stats.engine(path::EngineId::of(id)) {
+            e.reset_history();
+        }
         let port = Arc::new(
             SlavePort::new(master, self.stats.clone(), slave, id),
             GFP_KERNEL,

@@ -20,7 +20,8 @@ usage: hbondctl COMMAND ...
   delete NAME                     delete a team (its slaves are released)
   enslave NAME DEV...             add devices to a team
   release NAME DEV...             remove devices from a team
-  show [NAME] [--json]            options and slaves of all teams or one
+  show [NAME] [--json|-j]         options and slaves of all teams or one,
+                                  their engines' and ESP counters
   options                         list the options with their values
   c-header                        print tools/iproute2/hbond_options.h
   help                            this text

@@ -12,7 +12,7 @@ use crate::cli::{ArgValue, Command, OptionArg, SlaveArg};
 use crate::nla::{OptionNla, SlaveNla, SlaveValue};
 use crate::rtnl::{self, Rtnl};
 use crate::team::{self, Link};
-use crate::{c_header, cli, show};
+use crate::{c_header, cli, esp, show};
 
 /// A failure with what was being done.
 #[derive(Debug)]
@@ -192,7 +192,11 @@ pub fn run(command: Command) -> Result<(), Box<dyn Error>> {
         Command::Show { team, json } => {
             let mut rtnl = Rtnl::open()?;
             let links = dump_links(&mut rtnl)?;
-            let (teams, names) = team::collect_teams(&links, team.as_deref())?;
+            let (mut teams, names) = team::collect_teams(&links, team.as_deref())?;
+            for t in &mut teams {
+                t.esp = esp::read(std::path::Path::new("/sys/class/net"), &t.name, t.index)
+                    .map_err(|e| format!("{}: hbond_esp in sysfs: {}", t.name, e.0))?;
+            }
             if let Some(name) = &team {
                 if teams.is_empty() {
                     return Err(format!("{name}: no such {} team", team::KIND).into());

@@ -7,6 +7,7 @@
 mod c_header;
 mod cli;
 mod commands;
+mod esp;
 mod nla;
 #[cfg(test)]
 mod plugin_tests;

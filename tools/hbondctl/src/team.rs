@@ -12,6 +12,7 @@ use netlink_packet_route::link::{
     InfoData, InfoKind, InfoPortData, InfoPortKind, LinkAttribute, LinkInfo, LinkMessage,
 };
 
+use crate::esp::EspReport;
 use crate::nla::{
     decode_options, decode_slave_info, encode_options, encode_slave_info, OptionNla, SlaveNla,
 };
@@ -173,6 +174,8 @@ pub struct Team {
     pub options: Vec<OptionNla>,
     /// Slaves in interface index order.
     pub slaves: Vec<Slave>,
+    /// Its ESP accounting (sysfs), when read.
+    pub esp: Option<EspReport>,
 }
 
 /// Interface names by index, to show slave-type options by name.
@@ -227,6 +230,7 @@ pub fn collect_teams(
             name: link.name.clone(),
             options,
             slaves,
+            esp: None,
         });
     }
     Ok((teams, names))
