@@ -194,14 +194,16 @@ impl Link for Hbond {
         let dev = link.register(Team::new(config, context.clone())?)?;
         dev.data().set_master(dev);
         dev.carrier_off();
-        // All or nothing: a team without its options directory is not
-        // created (the adapter unregisters it again).
-        if let Err(e) = context.team_sysfs.add(dev) {
-            extack.set_msg(c_str!("hbond: cannot create the team's sysfs directory"));
+        // All or nothing: a team without its sysfs directories is not
+        // created (the adapter unregisters it again; uninit removes what
+        // was added).
+        if let Err(e) = context
+            .team_sysfs
+            .add(dev)
+            .and_then(|()| context.esp_sysfs.add(dev))
+        {
+            extack.set_msg(c_str!("hbond: cannot create the team's sysfs directories"));
             return Err(e);
-        }
-        if let Err(e) = context.esp_sysfs.add(dev) {
-            pr_warn!("{}: no hbond_esp sysfs directory ({:?})\n", dev.name(), e);
         }
         dev.data().kick_monitor();
         Ok(())
