@@ -35,8 +35,8 @@ added0=$(stat sim0 $A ipsec_sa_added)
 ok "SAs offloaded to hb0, software on the peer" sas
 ok "outbound SA offloaded to hb0" offloaded_to_hb0 0x2501
 ok "inbound SA offloaded to hb0" offloaded_to_hb0 0x2502
-ok "both SAs programmed on sim0, their home ($added0 -> $(stat sim0 $A ipsec_sa_added))" \
-	test "$(stat sim0 $A ipsec_sa_added)" -ge $((added0 + 2))
+added1=$(stat sim0 $A ipsec_sa_added)
+ok "both SAs programmed on sim0, their home ($added0 -> $added1)" test "$added1" -ge $((added0 + 2))
 through sim1 "AFT, sim0 active" inline
 
 ok "veth0 made the active slave" ip -n $A link set hb0 type hbond active_slave veth0

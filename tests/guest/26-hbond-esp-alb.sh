@@ -50,8 +50,7 @@ spread() {
 snap() {
 	local -n s=$1
 	counters s
-	s[sim_tx]=$(stat sim0 $A ipsec_tx_packets)
-	s[sim_engine]=$(stat sim0 $A engine_external_requests)
+	read -r "s[sim_tx]" "s[sim_engine]" < <(stats sim0 $A ipsec_tx_packets engine_external_requests)
 }
 
 # --- ALB: the flows of one SA over both slaves.
