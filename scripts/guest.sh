@@ -59,6 +59,14 @@ vng_args=(--run "$kdir" --cpus "${HBOND_GUEST_CPUS:-2}" --memory 2G --rwdir "$HB
 # "wild" (seen as "KASAN: wild-memory-access in do_raw_spin_lock" from
 # handle_edge_irq at ~0.005 s, more often when the host is loaded). With
 # 4-level paging that window does not exist; nothing under test needs LA57.
+# The host's root filesystem with the page cache (cache=loose; virtme-ng
+# mounts it uncached): it is read-only and does not change under a run, and
+# every program start then reads its binary and libraries from guest memory
+# instead of over 9p. Measured in a TCG guest: ip 0.38 -> 0.31 s, ip netns
+# exec + ethtool 0.53 -> 0.41 s, python3 1.33 -> 0.82 s per start. The
+# other flags are virtme-ng's own (the last rootflags= counts). The project
+# tree is a separate 9p mount, uncached: it is written during a run.
+vng_args+=(--append "rootflags=version=9p2000.L,trans=virtio,access=any,msize=524288,cache=loose")
 # A filter glob that matches no suite (lib/kunit/executor.c).
 [ "$kunit" = 1 ] || vng_args+=(--append "kunit.filter_glob=none-in-this-guest")
 case "$out/" in "$HBOND_TOP"/*) ;; *) vng_args+=(--rwdir "$out") ;; esac
