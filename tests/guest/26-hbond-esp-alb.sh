@@ -105,6 +105,8 @@ v6_offloaded() {
 ok "IPv6 tunnel SAs with ESN offloaded to hb0" v6_offloaded
 declare -A t0 t1
 snap t0
+ok "IPv6: kprobes on esp6_output_tail and esp6_input" kp_on
+kp_clear
 v6_traffic() {
 	local c1 c2 p1 p2 rc=0 c
 	c1=$(mktemp --suffix .pcap) c2=$(mktemp --suffix .pcap)
@@ -124,6 +126,11 @@ v6_traffic() {
 	return $rc
 }
 ok "IPv6 tunnel, ESN: ping and TCP both ways (content compared), only ESP where B receives" v6_traffic
+read -r n_out m_out n_in m_in < <(sw_esp)
+echo "# v6 tunnel ESN: software ESP: encrypted in $n_out namespaces (fewest $m_out packets), decrypted in $n_in (fewest $m_in)"
+# B does its ESP in software (its namespace is there, 60 packets or more
+# each way); A's would be a second namespace.
+ok "IPv6 tunnel, ESN: no software ESP on A (kprobes: only B's namespace)" test "$n_out $n_in" = "1 1" -a "$m_out" -ge 60 -a "$m_in" -ge 60
 snap t1
 for n in "${!t0[@]}"; do echo "# v6 tunnel ESN: $n ${t0[$n]} -> ${t1[$n]}"; done
 ok "IPv6 tunnel, ESN: what veth0 received was decrypted on sim0's engine" test "${t1[rx_esp_engine_packets]}" -ge $((${t0[rx_esp_engine_packets]} + 60))

@@ -115,9 +115,10 @@ under_traffic() {
 	return $rc
 }
 # The stack's software ESP, for the whole guest: kprobes on
-# esp_output_tail (each packet it encrypts) and esp_input (each packet it
-# decrypts), each hit recording the network namespace of its SA (the
-# state's first word, xs_net). An offloaded packet reaches neither
+# esp_output_tail / esp6_output_tail (each packet it encrypts) and
+# esp_input / esp6_input (each packet it decrypts), each hit recording the
+# network namespace of its SA (the state's first word, xs_net; the state is
+# the first argument of all four). An offloaded packet reaches neither
 # (esp_xmit stops before esp_output_tail; a CRYPTO_DONE packet goes to
 # esp_input_tail). B does all its ESP in software, so its namespace is
 # always there; A's appears only where A did ESP in software.
@@ -126,21 +127,23 @@ kp_on() {
 	[ -d $KP/events/hbondesp ] && return 0
 	echo 'p:hbondesp/hbond_sw_esp_out esp_output_tail net=+0(%di):x64' >> $KP/kprobe_events &&
 		echo 'p:hbondesp/hbond_sw_esp_in esp_input net=+0(%di):x64' >> $KP/kprobe_events &&
+		echo 'p:hbondesp/hbond_sw_esp6_out esp6_output_tail net=+0(%di):x64' >> $KP/kprobe_events &&
+		echo 'p:hbondesp/hbond_sw_esp6_in esp6_input net=+0(%di):x64' >> $KP/kprobe_events &&
 		echo 1 > $KP/events/hbondesp/enable
 }
 kp_off() {
 	[ -d $KP/events/hbondesp ] || return 0
 	echo 0 > $KP/events/hbondesp/enable
-	echo '-:hbondesp/hbond_sw_esp_out' >> $KP/kprobe_events
-	echo '-:hbondesp/hbond_sw_esp_in' >> $KP/kprobe_events
+	local e
+	for e in esp_out esp_in esp6_out esp6_in; do echo "-:hbondesp/hbond_sw_$e" >> $KP/kprobe_events; done
 }
 kp_clear() { echo > $KP/trace; }
 # sw_esp: "NETS_OUT MIN_OUT NETS_IN MIN_IN" since kp_clear: per direction,
 # how many namespaces did software ESP and the fewest packets one did.
 sw_esp() {
 	awk '
-		/hbond_sw_esp_(out|in):/ {
-			d = ($0 ~ /hbond_sw_esp_out:/) ? "out" : "in"
+		/hbond_sw_esp6?_(out|in):/ {
+			d = ($0 ~ /hbond_sw_esp6?_out:/) ? "out" : "in"
 			for (i = 1; i <= NF; i++) if ($i ~ /^net=/) n[d, $i]++
 		}
 		END {
