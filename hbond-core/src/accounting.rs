@@ -217,6 +217,13 @@ struct Bytes<'a> {
     len: usize,
 }
 
+impl Bytes<'_> {
+    fn as_str(&self) -> &str {
+        // Only whole `str`s are written.
+        core::str::from_utf8(&self.buf[..self.len]).unwrap_or("")
+    }
+}
+
 impl Write for Bytes<'_> {
     fn write_str(&mut self, s: &str) -> fmt::Result {
         let end = self.len.checked_add(s.len()).ok_or(fmt::Error)?;
@@ -256,13 +263,18 @@ impl<'a> SaListing<'a> {
             listed: 0,
             omitted: 0,
         };
-        let mut line = LineBuf::new();
+        // One line is formatted before it is known whether it fits.
+        let mut room = [0; SA_LINE_MAX];
+        let mut line = Bytes {
+            buf: &mut room,
+            len: 0,
+        };
         this.headed = write_header(&mut line, &SA_COLUMNS).is_ok() && this.push_line(&line);
         this
     }
 
     /// Appends `line` if it fits with the trailer's room after it.
-    fn push_line(&mut self, line: &LineBuf) -> bool {
+    fn push_line(&mut self, line: &Bytes<'_>) -> bool {
         let room = self.out.buf.len().saturating_sub(TRAILER_MAX);
         if self.omitted > 0 || self.out.len + line.len > room {
             return false;
@@ -275,7 +287,11 @@ impl<'a> SaListing<'a> {
 
     /// Lists `row`, or counts it as not listed.
     pub fn push(&mut self, row: &SaRow<'_>) {
-        let mut line = LineBuf::new();
+        let mut room = [0; SA_LINE_MAX];
+        let mut line = Bytes {
+            buf: &mut room,
+            len: 0,
+        };
         if self.headed && row.write(&mut line).is_ok() && self.push_line(&line) {
             self.listed += 1;
         } else {
@@ -305,36 +321,6 @@ impl<'a> SaListing<'a> {
             }
         }
         self.out.len
-    }
-}
-
-/// One line, formatted before it is known whether it fits.
-struct LineBuf {
-    buf: [u8; SA_LINE_MAX],
-    len: usize,
-}
-
-impl LineBuf {
-    fn new() -> Self {
-        Self {
-            buf: [0; SA_LINE_MAX],
-            len: 0,
-        }
-    }
-
-    fn as_str(&self) -> &str {
-        // Only whole `str`s are written.
-        core::str::from_utf8(&self.buf[..self.len]).unwrap_or("")
-    }
-}
-
-impl Write for LineBuf {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        let end = self.len.checked_add(s.len()).ok_or(fmt::Error)?;
-        let dst = self.buf.get_mut(self.len..end).ok_or(fmt::Error)?;
-        dst.copy_from_slice(s.as_bytes());
-        self.len = end;
-        Ok(())
     }
 }
 

@@ -48,25 +48,30 @@ const TEAM_FILES: [&CStr; 9] = [
     c_str!("lb_interval"),
 ];
 
+/// Whether the file name `a` is `b` (const: for the name checks below).
+const fn same_str(a: &CStr, b: &str) -> bool {
+    let (a, b) = (a.as_bytes_with_nul(), b.as_bytes());
+    if a.len() != b.len() + 1 {
+        return false;
+    }
+    let mut j = 0;
+    while j < b.len() {
+        if a[j] != b[j] {
+            return false;
+        }
+        j += 1;
+    }
+    true
+}
+
 const fn same_names() -> bool {
     if TEAM_FILES.len() != OPTIONS.len() {
         return false;
     }
     let mut i = 0;
     while i < OPTIONS.len() {
-        let (a, b) = (
-            TEAM_FILES[i].as_bytes_with_nul(),
-            OPTIONS[i].name.as_bytes(),
-        );
-        if a.len() != b.len() + 1 {
+        if !same_str(TEAM_FILES[i], OPTIONS[i].name) {
             return false;
-        }
-        let mut j = 0;
-        while j < b.len() {
-            if a[j] != b[j] {
-                return false;
-            }
-            j += 1;
         }
         i += 1;
     }
@@ -173,21 +178,6 @@ const SLAVE_FILES: [&CStr; 17] = [
 /// Index of the first engine counter in [`SLAVE_FILES`]; the rest follow
 /// in `EngineStat` order.
 const ENGINE_STAT_FILES: usize = 10;
-
-const fn same_str(a: &CStr, b: &str) -> bool {
-    let (a, b) = (a.as_bytes_with_nul(), b.as_bytes());
-    if a.len() != b.len() + 1 {
-        return false;
-    }
-    let mut j = 0;
-    while j < b.len() {
-        if a[j] != b[j] {
-            return false;
-        }
-        j += 1;
-    }
-    true
-}
 
 const fn engine_files_match() -> bool {
     if SLAVE_FILES.len() != ENGINE_STAT_FILES + EngineStat::COUNT {
