@@ -32,7 +32,15 @@ use kernel::{alloc::flags::GFP_KERNEL, c_str, prelude::*, sync::Arc};
 pub(crate) struct Engine {
     /// The crypto API driver name.
     pub(crate) name: EngineName,
+    /// Unique among the engines made while the module is loaded (never 0):
+    /// the SAs' transforms are tagged with it, so that a change of a
+    /// slave's engine retires exactly the transforms of the engine it
+    /// replaced, not those an SA added meanwhile got on the new one.
+    pub(crate) serial: u64,
 }
+
+/// The serial of the next [`Engine`].
+static NEXT_ENGINE_SERIAL: AtomicU64 = AtomicU64::new(1);
 
 /// The load and history of the engine of one member (`EngineId`):
 /// `hbond_core::engine::EngineLoad` as atomics, updated by its rules at the
@@ -200,8 +208,15 @@ fn make_engine(name: &EngineName) -> Result<Arc<Engine>, Refusal> {
     )
     .map_err(|reason| Refusal::new(reason, EINVAL))?;
     drop(tfm);
-    Arc::new(Engine { name: *name }, GFP_KERNEL)
-        .map_err(|_| Refusal::new(EngineError::Unknown, ENOMEM))
+    let serial = NEXT_ENGINE_SERIAL.fetch_add(1, Relaxed);
+    Arc::new(
+        Engine {
+            name: *name,
+            serial,
+        },
+        GFP_KERNEL,
+    )
+    .map_err(|_| Refusal::new(EngineError::Unknown, ENOMEM))
 }
 
 /// The engine of `setting` for `dev`. A discovered engine that does not
@@ -348,23 +363,28 @@ impl Team {
             let changed = esp.inline != inline || engine_changed;
             esp.inline = inline;
             esp.setting = setting;
-            changed.then(|| {
-                (
-                    id,
-                    engine_changed,
-                    core::mem::replace(&mut esp.engine, engine),
-                )
-            })
+            // The same engine stays as it is (the SAs' transforms are
+            // tagged with its serial); `engine` is then dropped unused.
+            let old = if engine_changed {
+                core::mem::replace(&mut esp.engine, engine)
+            } else {
+                engine
+            };
+            (changed.then_some((id, engine_changed)), old)
         };
-        let Some((id, engine_changed, old)) = change else {
-            return;
-        };
+        let (change, old) = change;
+        let retired = old.as_ref().map(|e| e.serial);
         // The old engine goes outside the lock.
         drop(old);
+        let Some((id, engine_changed)) = change else {
+            return;
+        };
         self.report_esp(master, slave);
         self.publish(false);
-        if engine_changed {
-            self.sa_drop_engine(master, slave, id);
+        // An SA added from here on gets its transform on the new engine;
+        // only the old engine's are retired.
+        if let Some(serial) = retired.filter(|_| engine_changed) {
+            self.sa_drop_engine(master, slave, id, serial);
         }
         self.update_features(master, rtnl);
     }

@@ -174,7 +174,7 @@ impl Team {
             };
             match keyed_transform(e, key) {
                 Ok(t) => {
-                    slots[i] = Some(t);
+                    slots[i] = Some((t, e.serial));
                     entry.add_slot(EngineId::of(MemberId(i as u8)));
                 }
                 Err(err) => pr_warn!(
@@ -279,9 +279,7 @@ impl Team {
         let members = self.members();
         let engine = EngineId::of(id);
         let mut unserved = 0u32;
-        let uses = |sa: &HbondSa| {
-            sa.view().home == Some(id) || sa.slot(engine).is_some_and(|s| !s.is_empty())
-        };
+        let uses = |sa: &HbondSa| sa.view().home == Some(id) || sa.slot_engine(&ctl, engine) != 0;
         self.sa_walk(&ctl, uses, |sa| {
             if let Some(lower) = sa.lower() {
                 // SAFETY: Under the control lock every registry entry's
@@ -301,7 +299,7 @@ impl Team {
                     u.free(state, master);
                 }
             }
-            if retire(sa, engine, &members, |e| {
+            if retire(&ctl, sa, engine, &members, |e| {
                 e.remove_member(id);
             }) {
                 unserved += 1;
@@ -311,18 +309,19 @@ impl Team {
     }
 
     /// Member `id`'s engine changed or went (`engine` option, discovery
-    /// after a feature change): the SAs' transforms on the old one are
-    /// freed once their requests completed. The member's own map entry was
-    /// republished before, so no new request reaches them. An SA the team
-    /// cannot serve any more stays in software (logged once).
-    pub(crate) fn sa_drop_engine(&self, master: &Device, slave: &Device, id: MemberId) {
+    /// after a feature change): the SAs' transforms on the old one (serial
+    /// `old`) are freed once their requests completed. The member's own map
+    /// entry was republished before, so no new request reaches them. An SA
+    /// added since got its transform on the new engine and keeps it. An SA
+    /// the team cannot serve any more stays in software (logged once).
+    pub(crate) fn sa_drop_engine(&self, master: &Device, slave: &Device, id: MemberId, old: u64) {
         let ctl = self.sas.control();
         let members = self.members();
         let engine = EngineId::of(id);
         let mut unserved = 0u32;
-        let uses = |sa: &HbondSa| sa.slot(engine).is_some_and(|s| !s.is_empty());
+        let uses = |sa: &HbondSa| sa.slot_engine(&ctl, engine) == old;
         self.sa_walk(&ctl, uses, |sa| {
-            if retire(sa, engine, &members, |e| {
+            if retire(&ctl, sa, engine, &members, |e| {
                 e.remove_engine(engine);
             }) {
                 unserved += 1;
@@ -355,12 +354,13 @@ impl Team {
 /// applies `edit` to its entry, reconciles it with `members` and publishes
 /// it. Returns whether the SA just fell back to host software.
 fn retire(
+    ctl: &SaControl<'_>,
     sa: &HbondSa,
     engine: EngineId,
     members: &[Member],
     edit: impl FnOnce(&mut SaEntry),
 ) -> bool {
-    sa.free_slot(engine);
+    sa.free_slot(ctl, engine);
     let mut entry = sa.entry();
     edit(&mut entry);
     let unserved = entry.reconcile(members);

@@ -57,17 +57,27 @@ pub(crate) struct HbondSa {
     /// by the team's `free` (process context: dropping one waits for its
     /// requests) before the entry leaves the registry.
     slots: [RcuBox<Rfc4106Aead>; MAX_MEMBERS],
+    /// The serial of the engine (`capability::Engine::serial`) each slot's
+    /// transform was keyed on, 0 for an empty slot. Read and written by the
+    /// control path only (under the registry's control lock, or before the
+    /// entry is published).
+    slot_engines: [AtomicU64; MAX_MEMBERS],
 }
 
-/// The transforms of a new SA, by engine.
-pub(crate) type Slots = [Option<KBox<Rfc4106Aead>>; MAX_MEMBERS];
+/// The transforms of a new SA, by engine, each with the serial of the
+/// engine it was keyed on.
+pub(crate) type Slots = [Option<(KBox<Rfc4106Aead>, u64)>; MAX_MEMBERS];
 
 impl HbondSa {
     fn new(entry: &SaEntry, instance: usize, lower: Option<LowerSlot>, slots: Slots) -> Self {
         let boxes = [const { RcuBox::new() }; MAX_MEMBERS];
-        for (b, s) in boxes.iter().zip(slots) {
-            // An empty slot: no grace period, no sleep.
-            b.replace(s);
+        let slot_engines = [const { AtomicU64::new(0) }; MAX_MEMBERS];
+        for ((b, serial), s) in boxes.iter().zip(slot_engines.iter()).zip(slots) {
+            if let Some((t, engine)) = s {
+                serial.store(engine, Ordering::Relaxed);
+                // An empty slot: no grace period, no sleep.
+                b.replace(Some(t));
+            }
         }
         Self {
             id: SaId {
@@ -79,6 +89,7 @@ impl HbondSa {
             counters: [const { AtomicU64::new(0) }; Counter::COUNT],
             lower,
             slots: boxes,
+            slot_engines,
         }
     }
 
@@ -92,18 +103,31 @@ impl HbondSa {
         self.slots.get(usize::from(e.0))
     }
 
+    /// The serial of the engine the transform of slot `e` was keyed on (0:
+    /// the slot is empty). Control path: under the registry's control lock.
+    pub(crate) fn slot_engine(&self, _ctl: &SaControl<'_>, e: EngineId) -> u64 {
+        self.slot_engines
+            .get(usize::from(e.0))
+            .map_or(0, |s| s.load(Ordering::Relaxed))
+    }
+
     /// Frees the transform of engine `e` once no request runs on it.
-    /// Sleeps: process context.
-    pub(crate) fn free_slot(&self, e: EngineId) {
+    /// Sleeps: process context, under the registry's control lock.
+    pub(crate) fn free_slot(&self, _ctl: &SaControl<'_>, e: EngineId) {
         if let Some(s) = self.slot(e) {
             s.replace(None);
         }
+        if let Some(serial) = self.slot_engines.get(usize::from(e.0)) {
+            serial.store(0, Ordering::Relaxed);
+        }
     }
 
-    /// Frees every transform (the team's `free`). Sleeps.
+    /// Frees every transform (the team's `free`, or an entry that was never
+    /// published). Sleeps.
     pub(crate) fn free_slots(&self) {
-        for s in self.slots.iter() {
+        for (s, serial) in self.slots.iter().zip(self.slot_engines.iter()) {
             s.replace(None);
+            serial.store(0, Ordering::Relaxed);
         }
     }
 
