@@ -326,10 +326,22 @@ pub fn teams_text(teams: &[Team], names: &Names) -> String {
     let mut out = String::new();
     for team in teams {
         let _ = writeln!(out, "{} (ifindex {})", team.name, team.index);
+        // The value column starts past the longest name of the team, so a
+        // long attribute (engine_in_flight_bytes) never runs into its value.
+        let width = team
+            .options
+            .iter()
+            .map(|o| o.spec.name.len())
+            .chain(
+                team.slaves
+                    .iter()
+                    .flat_map(|s| s.attrs.iter().map(|a| a.spec.name.len())),
+            )
+            .fold(20, usize::max);
         for option in &team.options {
             let _ = writeln!(
                 out,
-                "    {:<20} {}",
+                "    {:<width$} {}",
                 option.spec.name,
                 option_text(option, names)
             );
@@ -340,7 +352,12 @@ pub fn teams_text(teams: &[Team], names: &Names) -> String {
         for slave in &team.slaves {
             let _ = writeln!(out, "  slave {} (ifindex {})", slave.name, slave.index);
             for attr in &slave.attrs {
-                let _ = writeln!(out, "    {:<20} {}", attr.spec.name, slave_attr_text(attr));
+                let _ = writeln!(
+                    out,
+                    "    {:<width$} {}",
+                    attr.spec.name,
+                    slave_attr_text(attr)
+                );
             }
         }
         accounting_text(&mut out, team);
@@ -501,6 +518,14 @@ mod tests {
         let text = teams_text(&teams, &names);
         let lines: Vec<&str> = text.lines().collect();
         let at = |prefix: &str| lines.iter().position(|l| l.starts_with(prefix)).unwrap();
+        // Names and values never run together, and values share a column.
+        let f = at("    engine_in_flight_bytes");
+        assert_eq!(
+            lines[f].split_whitespace().collect::<Vec<_>>(),
+            ["engine_in_flight_bytes", "16"]
+        );
+        let m = at("    mode");
+        assert_eq!(lines[f].find("16"), lines[m].rfind(' ').map(|i| i + 1));
         let e = at("  engines");
         let header: Vec<_> = lines[e + 1].split_whitespace().collect();
         assert_eq!(
