@@ -106,7 +106,7 @@ ok "delete" ip -n $A link del sim0
 # self-test, which runs in the background after registration, lets go).
 engine_algs() { awk '$1 == "driver" && $3 ~ /^ipsecsim-engine-/ { print $3 }' /proc/crypto; }
 no_engine_algs() {
-	local deadline=$((SECONDS + 10))
+	local deadline=$((SECONDS + 10 * HBOND_WAIT_SCALE))
 	while [ -n "$(engine_algs)" ]; do
 		if [ "$SECONDS" -ge "$deadline" ]; then
 			echo "still registered:" $(engine_algs)
@@ -149,7 +149,7 @@ sim_cleanup
 fails_with "peer named like the device, again" "exists" ip link add sim0 type ipsecsim peer name sim0
 unload() {
 	local i
-	for i in $(seq 50); do rmmod ipsecsim 2>/dev/null && return 0; sleep 0.2; done
+	for i in $(seq $((50 * HBOND_WAIT_SCALE))); do rmmod ipsecsim 2>/dev/null && return 0; sleep 0.2; done
 	rmmod ipsecsim
 }
 ok "unload ipsecsim" unload

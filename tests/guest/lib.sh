@@ -89,11 +89,19 @@ link_names() {
 exec {_nap_fd}<> <(:)
 nap() { read -r -t "$1" -u "$_nap_fd" _ || true; }
 
+# Deadlines of the waits below are multiplied by HBOND_WAIT_SCALE (default
+# 4): they bound how long a check waits for something that should happen,
+# and a CI machine has run the guests 3.5 times slower than the one the
+# deadlines were chosen on (session 8: a guest timed out, holders took over
+# 30 s to start). A wait that succeeds returns as soon as its condition
+# holds, so a generous deadline costs nothing when all is well.
+HBOND_WAIT_SCALE=${HBOND_WAIT_SCALE:-4}
+
 # wait_for SECONDS SHELL-CONDITION: poll until the condition holds (in a
 # subshell of this shell: a fork, not the start of a new bash and a sleep
 # each time).
 wait_for() {
-	local deadline=$((SECONDS + $1))
+	local deadline=$((SECONDS + $1 * HBOND_WAIT_SCALE))
 	until (eval "$2") >/dev/null 2>&1; do
 		[ "$SECONDS" -lt "$deadline" ] || return 1
 		nap 0.1
