@@ -10,6 +10,11 @@
 //!
 //! [`AeadTfm`] is a transform of any implementation, synchronous or not,
 //! named by algorithm or driver name: what a crypto engine is bound through.
+//!
+//! [`WaitAead`] is the best implementation of an algorithm, synchronous or
+//! not (the host's SIMD ones are asynchronous wrappers), whose requests the
+//! caller waits for in process context: what a crypto driver hands its
+//! requests to (see `aead_alg::AeadRequest::run_on`).
 
 use crate::kernel_ext::gfp::Gfp;
 use crate::kernel_ext::{bindings, error as errno};
@@ -66,15 +71,12 @@ impl SyncAead {
 
     /// Sets the key (for `rfc4106`: the AES key followed by the 4-byte salt).
     pub fn set_key(&mut self, key: &[u8]) -> Result {
-        let len = u32::try_from(key.len()).map_err(|_| kernel::error::code::EINVAL)?;
-        // SAFETY: The transform is ours; `key` is readable for `len` bytes.
-        to_result(unsafe { bindings::crypto_aead_setkey(self.tfm.as_ptr(), key.as_ptr(), len) })
+        set_key(self.tfm, key)
     }
 
     /// Sets the size of the authentication tag in bytes.
     pub fn set_authsize(&mut self, size: u32) -> Result {
-        // SAFETY: The transform is ours.
-        to_result(unsafe { bindings::crypto_aead_setauthsize(self.tfm.as_ptr(), size) })
+        set_authsize(self.tfm, size)
     }
 
     /// The tag size in bytes.
@@ -168,6 +170,90 @@ impl SyncAead {
             to_result(ret)
         }
     }
+}
+
+/// An AEAD transform of the highest-priority implementation of an algorithm,
+/// synchronous or asynchronous, with its key and tag size set by the owner;
+/// requests on it are waited for (process context).
+///
+/// # Invariants
+///
+/// `tfm` is a transform allocated by `crypto_alloc_aead`, owned by this
+/// object.
+pub struct WaitAead {
+    tfm: NonNull<bindings::crypto_aead>,
+}
+
+// SAFETY: As for `SyncAead`: the key and tag size change only through
+// `&mut self`; requests may be issued concurrently.
+unsafe impl Send for WaitAead {}
+// SAFETY: See above.
+unsafe impl Sync for WaitAead {}
+
+impl WaitAead {
+    /// Allocates the best implementation of `name` that needs no fallback
+    /// of its own. May sleep.
+    pub fn new(name: &CStr) -> Result<Self> {
+        // SAFETY: `name` is NUL-terminated; the call may sleep, which our
+        // caller (process context) allows.
+        let tfm = unsafe {
+            bindings::crypto_alloc_aead(name.as_char_ptr(), 0, bindings::CRYPTO_ALG_NEED_FALLBACK)
+        };
+        let tfm = from_err_ptr(tfm)?;
+        // INVARIANT: Allocated above; ours.
+        NonNull::new(tfm)
+            .map(|tfm| Self { tfm })
+            .ok_or_else(errno::enobufs)
+    }
+
+    /// Sets the key, as [`SyncAead::set_key`].
+    pub fn set_key(&mut self, key: &[u8]) -> Result {
+        set_key(self.tfm, key)
+    }
+
+    /// Sets the size of the authentication tag in bytes.
+    pub fn set_authsize(&mut self, size: u32) -> Result {
+        set_authsize(self.tfm, size)
+    }
+
+    /// The crypto API driver name of the implementation in use.
+    pub fn driver_name(&self) -> &CStr {
+        // SAFETY: The transform is valid; the algorithm (and its name)
+        // outlives every transform using it.
+        unsafe {
+            CStr::from_char_ptr(bindings::hbond_helper_crypto_aead_driver_name(
+                self.tfm.as_ptr(),
+            ))
+        }
+    }
+
+    /// The transform, for issuing requests on it (they must be complete
+    /// before `self` is dropped).
+    pub(crate) fn as_ptr(&self) -> *mut bindings::crypto_aead {
+        self.tfm.as_ptr()
+    }
+}
+
+impl Drop for WaitAead {
+    fn drop(&mut self) {
+        // SAFETY: The transform is ours; requests on it are waited for by
+        // their issuers while they borrow `self`, so none is pending.
+        unsafe { bindings::hbond_helper_crypto_free_aead(self.tfm.as_ptr()) }
+    }
+}
+
+/// Sets the key of `tfm`, a transform its caller owns exclusively.
+fn set_key(tfm: NonNull<bindings::crypto_aead>, key: &[u8]) -> Result {
+    let len = u32::try_from(key.len()).map_err(|_| kernel::error::code::EINVAL)?;
+    // SAFETY: The caller owns the transform; `key` is readable for `len`
+    // bytes.
+    to_result(unsafe { bindings::crypto_aead_setkey(tfm.as_ptr(), key.as_ptr(), len) })
+}
+
+/// Sets the tag size of `tfm`, a transform its caller owns exclusively.
+fn set_authsize(tfm: NonNull<bindings::crypto_aead>, size: u32) -> Result {
+    // SAFETY: The caller owns the transform.
+    to_result(unsafe { bindings::crypto_aead_setauthsize(tfm.as_ptr(), size) })
 }
 
 /// An AEAD transform of any implementation, synchronous or asynchronous

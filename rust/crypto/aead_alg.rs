@@ -17,7 +17,7 @@
 //! owners keep a registration until it succeeds. Dropping a registration
 //! always unregisters it, but must leak its memory if it is still in use.
 
-use crate::kernel_ext::crypto::aead::Direction;
+use crate::kernel_ext::crypto::aead::{Direction, WaitAead};
 use crate::kernel_ext::{bindings, error as errno};
 use core::{marker::PhantomData, mem::MaybeUninit, ptr::NonNull, sync::atomic::AtomicU32};
 use kernel::{
@@ -158,61 +158,38 @@ impl<T: AeadDriver> AeadRequest<T> {
         }
     }
 
-    /// Copies the IV into `iv` (which has the algorithm's IV size).
-    pub fn copy_iv(&self, iv: &mut [u8]) {
-        // SAFETY: The transform is valid while the request is pending.
-        let ivsize = unsafe { bindings::hbond_helper_crypto_aead_ivsize(self.crypto_tfm()) };
-        let n = iv.len().min(ivsize as usize);
-        // SAFETY: `iv` points to `ivsize >= n` bytes valid while pending.
-        let src = unsafe { core::slice::from_raw_parts(self.raw().iv, n) };
-        iv[..n].copy_from_slice(src);
-    }
-
     /// Whether the submitter allows a backlog.
     pub fn may_backlog(&self) -> bool {
         self.raw().base.flags & bindings::CRYPTO_TFM_REQ_MAY_BACKLOG != 0
     }
 
-    /// Copies `buf.len()` bytes of the source, from offset 0, into `buf`.
-    pub fn read_source(&self, buf: &mut [u8]) -> Result {
-        let len = u32::try_from(buf.len()).map_err(|_| code::EINVAL)?;
-        if buf.len() > self.work_bytes() {
-            return Err(code::EINVAL);
-        }
-        // The source covers `assoclen + cryptlen >= len` bytes (crypto API).
-        // SAFETY: As above; `buf` is writable for `len` bytes.
-        unsafe {
-            bindings::hbond_helper_sg_copy(self.raw().src, buf.as_mut_ptr().cast(), 0, len, false)
-        };
-        Ok(())
-    }
-
-    /// Writes `buf` to the destination at offset `start`.
-    pub fn write_destination(&mut self, start: usize, buf: &[u8]) -> Result {
-        let end = start.checked_add(buf.len()).ok_or(code::EINVAL)?;
-        let out = self
-            .output_len()
-            .and_then(|n| n.checked_add(self.assoclen()))
-            .ok_or(code::EINVAL)?;
-        if end > out {
-            return Err(code::EINVAL);
-        }
-        let (Ok(start), Ok(len)) = (u32::try_from(start), u32::try_from(buf.len())) else {
-            return Err(code::EINVAL);
-        };
-        // The destination covers associated data and output (crypto API),
-        // checked above to include `start..end`; the copy only reads `buf`.
-        // SAFETY: As above.
-        unsafe {
-            bindings::hbond_helper_sg_copy(
-                self.raw().dst,
-                buf.as_ptr().cast_mut().cast(),
-                start,
-                len,
-                true,
-            )
-        };
-        Ok(())
+    /// Does the request's work on the transform `backing` picks from the
+    /// driver's transform context -- one of the same algorithm with the
+    /// same key and tag size (a driver's software "silicon"), behind a
+    /// guard such as a mutex's -- in place on the request's own
+    /// scatterlists and IV, and waits for it; the request stays pending
+    /// (the driver completes it). `-EBADMSG` when decryption finds a wrong
+    /// tag. Process context: may sleep.
+    pub fn run_on<'a, G>(&'a mut self, backing: impl FnOnce(&'a T::Tfm) -> G) -> Result
+    where
+        G: core::ops::Deref<Target = WaitAead>,
+    {
+        let encrypt = self.dir == Direction::Encrypt;
+        let ctx = bindings::hbond_helper_crypto_aead_ctx;
+        // SAFETY: As in `tfm`: the context outlives the pending request. It
+        // is not the request's memory, which the call below writes through
+        // its scatterlists.
+        let tfm = unsafe { &*ctx(self.crypto_tfm()).cast::<T::Tfm>() };
+        let backing = backing(tfm);
+        // SAFETY: The request is pending and its scatterlists, lengths and
+        // IV stay valid until the driver completes it (type invariant),
+        // which `&mut self` excludes until this returns; the sub-request on
+        // `backing` is complete (waited for) when the helper returns, and
+        // `backing` is held across the call. The helper may sleep: our
+        // caller's context allows it (documented).
+        to_result(unsafe {
+            bindings::hbond_helper_aead_forward_wait(self.req.as_ptr(), backing.as_ptr(), encrypt)
+        })
     }
 
     /// Tells a backlogged request's submitter that the driver took it

@@ -6,7 +6,6 @@
 
 #include <crypto/aead.h>
 #include <crypto/internal/aead.h>
-#include <crypto/scatterwalk.h>
 #include <kunit/test.h>
 #include <kunit/test-bug.h>
 #include <linux/delay.h>
@@ -503,6 +502,33 @@ unsigned int hbond_helper_crypto_aead_ivsize(struct crypto_aead *tfm)
 	return crypto_aead_ivsize(tfm);
 }
 
+/*
+ * Runs the pending request @req once more on @tfm (the same algorithm, key
+ * and tag size), over @req's own scatterlists, lengths and IV, and waits
+ * for it: a driver handing a request to a software implementation, as
+ * drivers with a fallback transform do. Process context: may sleep.
+ */
+int hbond_helper_aead_forward_wait(struct aead_request *req, struct crypto_aead *tfm,
+				   bool encrypt)
+{
+	DECLARE_CRYPTO_WAIT(wait);
+	struct aead_request *sub;
+	int err;
+
+	might_sleep();
+	sub = aead_request_alloc(tfm, GFP_KERNEL);
+	if (!sub)
+		return -ENOMEM;
+	aead_request_set_callback(sub, CRYPTO_TFM_REQ_MAY_BACKLOG | CRYPTO_TFM_REQ_MAY_SLEEP,
+				  crypto_req_done, &wait);
+	aead_request_set_crypt(sub, req->src, req->dst, req->cryptlen, req->iv);
+	aead_request_set_ad(sub, req->assoclen);
+	err = encrypt ? crypto_aead_encrypt(sub) : crypto_aead_decrypt(sub);
+	err = crypto_wait_req(err, &wait);
+	aead_request_free(sub);
+	return err;
+}
+
 const char *hbond_helper_crypto_aead_driver_name(struct crypto_aead *tfm)
 {
 	return crypto_aead_driver_name(tfm);
@@ -704,13 +730,6 @@ bool hbond_helper_crypto_aead_unused(const struct aead_alg *alg)
 bool hbond_helper_crypto_alg_tested(const struct aead_alg *alg)
 {
 	return READ_ONCE(alg->base.cra_flags) & CRYPTO_ALG_TESTED;
-}
-
-unsigned int hbond_helper_sg_copy(struct scatterlist *sg, void *buf, unsigned int start,
-				  unsigned int len, bool to_sg)
-{
-	scatterwalk_map_and_copy(buf, sg, start, len, to_sg);
-	return len;
 }
 
 void hbond_helper_spin_lock_bh(spinlock_t *lock)

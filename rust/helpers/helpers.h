@@ -92,6 +92,8 @@ unsigned int hbond_helper_crypto_aead_authsize(struct crypto_aead *tfm);
 unsigned int hbond_helper_crypto_aead_ivsize(struct crypto_aead *tfm);
 const char *hbond_helper_crypto_aead_driver_name(struct crypto_aead *tfm);
 const char *hbond_helper_crypto_aead_alg_name(struct crypto_aead *tfm);
+int hbond_helper_aead_forward_wait(struct aead_request *req, struct crypto_aead *tfm,
+				   bool encrypt);
 
 /* Asynchronous AEAD client (rust/crypto/aead_req.rs). */
 unsigned int hbond_helper_crypto_aead_reqsize(struct crypto_aead *tfm);
@@ -117,8 +119,6 @@ bool hbond_helper_crypto_unregister_aead_if_unused(struct aead_alg *alg, u32 *pa
 void hbond_helper_crypto_unregister_aead_now(struct aead_alg *alg);
 bool hbond_helper_crypto_aead_unused(const struct aead_alg *alg);
 bool hbond_helper_crypto_alg_tested(const struct aead_alg *alg);
-unsigned int hbond_helper_sg_copy(struct scatterlist *sg, void *buf, unsigned int start,
-				  unsigned int len, bool to_sg);
 
 /* Locks, time and work of the crypto engine. */
 void hbond_helper_spin_lock_bh(spinlock_t *lock);

@@ -4,18 +4,16 @@
 //! registered per device as asynchronous AEADs named
 //! `ipsecsim-engine-<id>-rfc4106-gcm-aes` and `ipsecsim-engine-<id>-gcm-aes`.
 //!
-//! The engine's "silicon" is the host's synchronous implementation of the
-//! same algorithm, one transform per engine transform; the engine decides
-//! when a request runs and completes.
+//! The engine's "silicon" is the host's best implementation of the same
+//! algorithm (SIMD included), one transform per engine transform, run by the
+//! engine's worker in place on the request's scatterlists; the engine
+//! decides when a request runs and completes.
 
 use crate::engine::{Engine, Job, Origin};
 use crate::ipsecsim_core::engine::Admit;
-use crate::kernel_ext::{
-    crypto::{
-        aead::SyncAead,
-        aead_alg::{Accepted, AeadDriver, AeadRequest, AlgSpec, Registration},
-    },
-    gfp::Gfp,
+use crate::kernel_ext::crypto::{
+    aead::{SyncAead, WaitAead},
+    aead_alg::{Accepted, AeadDriver, AeadRequest, AlgSpec, Registration},
 };
 use crate::kernel_ext::{
     kvec_ext::VecExt,
@@ -81,6 +79,23 @@ pub(crate) fn write_driver_name(
     write!(out, "ipsecsim-engine-{id}-{}", kind.driver_suffix())
 }
 
+/// The host's best implementation of `name` to compute an engine's requests
+/// on. Never an engine (of this or another device): the worker would wait
+/// for itself. `register` instantiates the generic implementation before an
+/// engine's algorithm exists, so one that is not an engine always ranks
+/// above ours; this check keeps a mistake there from becoming a deadlock.
+fn host_transform(name: &CStr) -> Result<WaitAead> {
+    let tfm = WaitAead::new(name)?;
+    if tfm
+        .driver_name()
+        .as_bytes()
+        .starts_with(b"ipsecsim-engine-")
+    {
+        return Err(ENOENT);
+    }
+    Ok(tfm)
+}
+
 /// The crypto API driver of the engines.
 pub(crate) struct EngineAlg;
 
@@ -90,7 +105,9 @@ pub(crate) struct EngineAlgData {
     kind: EngineAlgKind,
 }
 
-/// Per transform: the engine and the host transform holding the key.
+/// Per transform: the engine and the host transform holding the key (the
+/// host's best implementation, SIMD included: the engine's worker runs in
+/// process context and waits for it).
 ///
 /// Requests and key changes of one transform may run concurrently (the
 /// crypto API does not serialise them), so the host transform is behind a
@@ -100,7 +117,7 @@ pub(crate) struct EngineAlgData {
 pub(crate) struct EngineTfm {
     engine: Arc<Engine>,
     #[pin]
-    backing: Mutex<SyncAead>,
+    backing: Mutex<WaitAead>,
 }
 
 #[vtable]
@@ -113,7 +130,7 @@ impl AeadDriver for EngineAlg {
         let name = alg.kind.name();
         try_pin_init!(EngineTfm {
             engine,
-            backing <- new_mutex!(SyncAead::new(name)?),
+            backing <- new_mutex!(host_transform(name)?),
         }? Error)
     }
 
@@ -145,21 +162,8 @@ impl AeadDriver for EngineAlg {
 /// Runs a crypto API request on the engine's host transform, in the
 /// engine's worker (process context).
 pub(crate) fn run(req: &mut AeadRequest<EngineAlg>) -> Result {
-    let assoclen = req.assoclen();
-    let cryptlen = req.cryptlen();
-    let out_len = req.output_len().ok_or(EINVAL)?;
-    let input = assoclen.checked_add(cryptlen).ok_or(EINVAL)?;
-    let total = input.max(assoclen + out_len);
-    let mut buf = KVec::from_elem(0u8, total, GFP_KERNEL)?;
-    req.read_source(&mut buf[..input])?;
-    let mut iv = [0u8; 16];
-    req.copy_iv(&mut iv);
-    let dir = req.direction();
-    req.tfm()
-        .backing
-        .lock()
-        .crypt(dir, &mut buf, assoclen, cryptlen, &mut iv, Gfp::Kernel)?;
-    req.write_destination(assoclen, &buf[assoclen..assoclen + out_len])
+    // In place on the request's scatterlists: no copy of the data.
+    req.run_on(|tfm| tfm.backing.lock())
 }
 
 /// The algorithms of one engine while its device exists (or is being
@@ -207,9 +211,10 @@ impl EngineAlgs {
             orphans: orphans.clone(),
         };
         for kind in EngineAlgKind::ALL {
-            // Instantiate the host implementation first: a lookup by
-            // algorithm name prefers an existing implementation over
-            // instantiating a template, and ours must never win by accident.
+            // Instantiate the host's generic implementation first: a lookup
+            // by algorithm name prefers an existing implementation over
+            // instantiating a template, and ours must never win by accident
+            // (`host_transform` would refuse it).
             let _host = SyncAead::new(kind.name())?;
             let driver_name = CString::try_from_fmt(fmt!(
                 "ipsecsim-engine-{}-{}",
