@@ -5,7 +5,7 @@
 
 use crate::kernel_ext::bindings;
 use core::{marker::PhantomData, pin::Pin};
-use kernel::{init::PinInit, prelude::*, types::Opaque};
+use kernel::{init::PinInit, prelude::*, str::CStr, types::Opaque};
 
 /// Implemented by the owner of a [`DelayedWork`].
 pub trait DelayedWorkItem: Sync + Sized {
@@ -26,6 +26,34 @@ pub trait DelayedWorkItem: Sync + Sized {
 pub unsafe trait HasDelayedWork: DelayedWorkItem {
     /// Offset of the field.
     const OFFSET: usize;
+
+    /// The lockdep class of the owner's work (one per owner type: a work
+    /// item that waits for another owner's work, such as a sweep stopping
+    /// an engine, is then not reported as recursive locking).
+    fn lock_class() -> &'static WorkLockClass;
+
+    /// The class's name in lockdep reports.
+    const CLASS_NAME: &'static CStr;
+}
+
+/// A lockdep class key for delayed works, in static storage as lockdep
+/// requires (declared by [`delayed_work_owner!`]).
+pub struct WorkLockClass(Opaque<bindings::lock_class_key>);
+
+// SAFETY: lockdep synchronises its use of keys itself; Rust never touches
+// the contents.
+unsafe impl Sync for WorkLockClass {}
+
+impl WorkLockClass {
+    /// A key for a `static`.
+    #[allow(clippy::new_without_default)]
+    pub const fn new() -> Self {
+        Self(Opaque::uninit())
+    }
+
+    fn as_ptr(&self) -> *mut bindings::lock_class_key {
+        self.0.get()
+    }
 }
 
 /// Implemented by [`delayed_work_owner!`] for its struct, and by every type
@@ -83,6 +111,15 @@ macro_rules! delayed_work_owner {
         // the macro's pattern puts the field first in declaration order.
         unsafe impl $crate::kernel_ext::workqueue_ext::HasDelayedWork for $name {
             const OFFSET: usize = ::core::mem::offset_of!($name, $work);
+
+            fn lock_class() -> &'static $crate::kernel_ext::workqueue_ext::WorkLockClass {
+                static CLASS: $crate::kernel_ext::workqueue_ext::WorkLockClass =
+                    $crate::kernel_ext::workqueue_ext::WorkLockClass::new();
+                &CLASS
+            }
+
+            const CLASS_NAME: &'static ::kernel::str::CStr =
+                ::kernel::c_str!(::core::concat!("(work_completion)", ::core::stringify!($name)));
         }
 
         // Conflicts with the blanket implementation for `Drop` types: an
@@ -121,12 +158,15 @@ impl<T: HasDelayedWork> DelayedWork<T> {
     /// A new, idle work item.
     pub fn new() -> impl PinInit<Self> {
         pin_init!(Self {
-            // SAFETY: Initialises the delayed work in place with our callback.
+            // SAFETY: Initialises the delayed work in place with our callback
+            // and the owner type's lock class (a static, as lockdep needs).
             dw <- unsafe {
                 kernel::init::pin_init_from_closure(|slot: *mut Opaque<bindings::delayed_work>| {
                     bindings::hbond_helper_init_delayed_work(
                         Opaque::raw_get(slot),
                         Some(Self::callback),
+                        T::CLASS_NAME.as_char_ptr(),
+                        T::lock_class().as_ptr(),
                     );
                     Ok::<(), core::convert::Infallible>(())
                 })

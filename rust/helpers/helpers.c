@@ -397,10 +397,14 @@ int hbond_helper_rtnl_trylock_or_restart(void)
 	return rtnl_trylock() ? 0 : restart_syscall();
 }
 
-/* One lockdep class for all of the project's delayed works. */
-void hbond_helper_init_delayed_work(struct delayed_work *dw, work_func_t fn)
+/* A delayed work with the lockdep class @key (static, one per owner type). */
+void hbond_helper_init_delayed_work(struct delayed_work *dw, work_func_t fn, const char *name,
+				    struct lock_class_key *key)
 {
 	INIT_DELAYED_WORK(dw, fn);
+#ifdef CONFIG_LOCKDEP
+	lockdep_init_map(&dw->work.lockdep_map, name, key, 0);
+#endif
 }
 
 bool hbond_helper_schedule_delayed_work(struct delayed_work *dw, unsigned int delay_ms)

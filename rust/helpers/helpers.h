@@ -56,7 +56,8 @@ void hbond_helper_netdev_remove_group(struct net_device *dev,
 				      const struct attribute_group *grp);
 void hbond_helper_sysfs_attr_init(struct attribute *attr);
 int hbond_helper_rtnl_trylock_or_restart(void);
-void hbond_helper_init_delayed_work(struct delayed_work *dw, work_func_t fn);
+void hbond_helper_init_delayed_work(struct delayed_work *dw, work_func_t fn, const char *name,
+				    struct lock_class_key *key);
 bool hbond_helper_schedule_delayed_work(struct delayed_work *dw, unsigned int delay_ms);
 bool hbond_helper_mod_delayed_work(struct delayed_work *dw, unsigned int delay_ms);
 u64 hbond_helper_now_ms(void);
