@@ -17,7 +17,18 @@ sleep 0.5
 # Bytes sent by s1, s2, s3 (one process: every exec is slow under TCG).
 txs() { ip netns exec "$A" cat /sys/class/net/s{1,2,3}/hbond_slave/tx_bytes; }
 before=($(txs))
-ok "16 flows: iperf3 succeeds" ip netns exec "$A" iperf3 -c 192.0.2.2 -P 16 -t 3
+# One retry: iperf3 3.12's end of test races with 16 streams still writing
+# (the server closes them on TEST_END and the client's write gets a reset,
+# esnet/iperf#499); a 3.5 times slower CI machine hit it once (stop 14).
+# The bytes per slave below are measured over both tries.
+flows16() {
+	ip netns exec "$A" iperf3 -c 192.0.2.2 -P 16 -t 3 && return 0
+	echo "# iperf3 failed once; once more with a new server"
+	ip netns exec "$B" iperf3 -s -D -1 >/dev/null 2>&1
+	sleep 0.5
+	ip netns exec "$A" iperf3 -c 192.0.2.2 -P 16 -t 3
+}
+ok "16 flows: iperf3 succeeds" flows16
 after=($(txs))
 for i in 0 1 2; do
 	d=$((after[i] - before[i]))
