@@ -12,8 +12,16 @@
 
 SHELL := /bin/bash
 ENV := source scripts/env.sh
-KDIR ?= $(shell $(ENV); hbond_kdir)
+# A KDIR given to make (command line or environment) is passed on to the
+# scripts. Otherwise each use asks env.sh: on a fresh machine `make test`
+# builds the kernel first (setup), and a KDIR fixed when make started would
+# name the cache key of a toolchain that was not installed yet.
+# (Asked once, at the first use.)
+ifdef KDIR
 export HBOND_KDIR := $(KDIR)
+else
+KDIR = $(eval KDIR := $$(shell $$(ENV); hbond_kdir))$(KDIR)
+endif
 RUSTC ?= /usr/bin/rustc
 RUSTDOC ?= /usr/bin/rustdoc
 BINDGEN ?= $(shell $(ENV); echo $$BINDGEN)
