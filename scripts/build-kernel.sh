@@ -7,7 +7,7 @@ set -euo pipefail
 
 kdir=$(hbond_cached_kdir)
 if [ -f "$kdir/.hbond-kernel-ok" ]; then
-	echo "test kernel: cached at $kdir"
+	echo "${HBOND_KERNEL_FLAVOR:-test} kernel: cached at $kdir"
 	exit 0
 fi
 
@@ -22,15 +22,16 @@ if [ ! -f "$src/.extracted" ]; then
 	touch "$src/.extracted"
 fi
 
-frag=$HBOND_TOP/kernel/hbond-test.config
+mapfile -t frags < <(hbond_kernel_frags)
 mkdir -p "$kdir"
 start=$(date +%s)
 make -C "$src" O="$kdir" "${HBOND_KMAKE_ARGS[@]}" allnoconfig >/dev/null
-"$src/scripts/kconfig/merge_config.sh" -m -O "$kdir" "$kdir/.config" "$frag" >/dev/null
+"$src/scripts/kconfig/merge_config.sh" -m -O "$kdir" "$kdir/.config" "${frags[@]}" >/dev/null
 make -C "$src" O="$kdir" "${HBOND_KMAKE_ARGS[@]}" olddefconfig >/dev/null
 
-# Every option of the fragment must have survived olddefconfig: a silently
-# dropped option (unmet dependency) would make the test kernel lie.
+# Every option of the fragments must have survived olddefconfig: a silently
+# dropped option (unmet dependency) would make the test kernel lie. A later
+# fragment's line for a symbol replaces an earlier one's.
 missing=0
 while IFS= read -r line; do
 	case "$line" in
@@ -40,10 +41,14 @@ while IFS= read -r line; do
 	"# CONFIG_"*" is not set") sym=${line#\# }; sym=${sym%% *}
 		grep -qE "^$sym=[ym]" "$kdir/.config" && { echo "config: $sym should be off" >&2; missing=1; } ;;
 	esac
-done < "$frag"
+done < <(cat "${frags[@]}" | awk '
+	/^CONFIG_[A-Za-z0-9_]+=/ { sym = $0; sub(/=.*/, "", sym) }
+	/^# CONFIG_[A-Za-z0-9_]+ is not set$/ { sym = $2 }
+	sym != "" { if (!(sym in line)) order[n++] = sym; line[sym] = $0; sym = "" }
+	END { for (i = 0; i < n; i++) print line[order[i]] }')
 [ "$missing" = 0 ] || { echo "kernel config fragment not fully applied" >&2; exit 1; }
 
 make -C "$src" O="$kdir" "${HBOND_KMAKE_ARGS[@]}" -j"$(($(nproc) + 1))" bzImage modules
 touch "$kdir/.hbond-kernel-ok"
-ln -sfn "$(basename "$kdir")" "$HBOND_CACHE/kernel"
-echo "test kernel: built in $(( $(date +%s) - start ))s at $kdir"
+[ "${HBOND_KERNEL_FLAVOR:-test}" = test ] && ln -sfn "$(basename "$kdir")" "$HBOND_CACHE/kernel"
+echo "${HBOND_KERNEL_FLAVOR:-test} kernel: built in $(( $(date +%s) - start ))s at $kdir"

@@ -21,10 +21,23 @@ HBOND_CARGO=${HBOND_CARGO:-/usr/bin/cargo}
 # Arguments every kernel-side make invocation gets.
 HBOND_KMAKE_ARGS=(LLVM=1 "RUSTC=$RUSTC" "RUSTDOC=$RUSTDOC" "BINDGEN=$BINDGEN")
 
+# The kernel's config fragments, merged in this order: the test kernel's,
+# and for HBOND_KERNEL_FLAVOR=bench (scripts/bench.sh) the bench kernel's
+# on top (the test kernel without its debugging options).
+hbond_kernel_frags() {
+	echo "$HBOND_TOP/kernel/hbond-test.config"
+	case "${HBOND_KERNEL_FLAVOR:-test}" in
+	test) ;;
+	bench) echo "$HBOND_TOP/kernel/hbond-bench.config" ;;
+	*) echo "HBOND_KERNEL_FLAVOR must be test or bench" >&2; return 1 ;;
+	esac
+}
+
 hbond_kernel_key() {
 	local kver frag
 	kver=$(dpkg-query -W -f='${Version}' "$HBOND_KVER_PKG" 2>/dev/null || echo none)
-	frag=$(sha256sum "$HBOND_TOP/kernel/hbond-test.config" | cut -d' ' -f1)
+	# The test kernel's key is the one it always had (one fragment's hash).
+	frag=$(hbond_kernel_frags | while IFS= read -r f; do cat "$f"; done | sha256sum | cut -d' ' -f1)
 	{
 		echo "$kver" "$frag"
 		"$RUSTC" --version 2>/dev/null || echo no-rustc
