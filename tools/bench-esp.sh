@@ -18,7 +18,8 @@
 # completes synchronously), so that the same crypto runs through the
 # team's crypto API path instead of through esp4.
 #
-# Reproduce:  scripts/guest.sh -- bash tools/bench-esp.sh
+# Reproduce:  scripts/guest.sh -- bash tools/bench-esp.sh   (test kernel)
+#             scripts/bench.sh esp   (bench kernel: no KASAN, kmemleak, lockdep)
 #             SECS=8 STREAMS=1 (defaults)
 set -u
 SECS=${SECS:-8}
@@ -89,4 +90,4 @@ printf '  %-34s %10s Mbit/s\n' "veth0 active, lookaside on $host_drv" "$(mbit "$
 echo "  lookaside / software: $(echo "scale=2; $look / $soft" | bc)   lookaside / inline: $(echo "scale=2; $look / $inl" | bc)"
 echo "  lookaside on the host's driver / software: $(echo "scale=2; $hsync / $soft" | bc) (the team's path without ipsecsim's engine model)"
 echo "  ESP bytes of the lookaside runs done on engines: transmit $(share tx) % and $(share tx h) %, receive $(share rx) % and $(share rx h) %"
-echo "Reproduce: scripts/guest.sh -- bash tools/bench-esp.sh   (SECS=$SECS STREAMS=$STREAMS)"
+echo "Reproduce: ${HBOND_REPRODUCE:-scripts/guest.sh -- bash tools/bench-esp.sh}   (SECS=$SECS STREAMS=$STREAMS)"
