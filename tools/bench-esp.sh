@@ -13,7 +13,7 @@
 # the same emulated CPU: the ratios show the path's own overhead.
 #
 # A fourth run separates the team's lookaside path from ipsecsim's engine
-# model (a queue and a worker): veth0's engine set to the host's own
+# model (a queue and a worker): sim0's engine off and veth0's set to the host's own
 # rfc4106(gcm(aes)) driver (the one the stack's software ESP uses, which
 # completes synchronously), so that the same crypto runs through the
 # team's crypto API path instead of through esp4.
@@ -66,12 +66,16 @@ inl=$(run inline sim0 yes) || exit 1
 # template instance and not an ipsecsim engine.
 host_drv=$(awk '/^name/ { n = $3 } /^driver/ && n == "rfc4106(gcm(aes))" && $3 !~ /ipsecsim|\(/ { print $3; exit }' /proc/crypto)
 [ -n "$host_drv" ] || { echo "no host rfc4106(gcm(aes)) driver" >&2; exit 1; }
+# sim0's engine off for this run: in AFT the idle backup's engine is
+# preferred, and it would do the work instead.
+ip -n $A link set sim0 type hbond_slave engine none || exit 1
 ip -n $A link set veth0 type hbond_slave engine "$host_drv" || exit 1
 declare -A hbefore hafter
 while read -r n v; do hbefore[$n]=$v; done < <(esp_bytes)
 hsync=$(run lookaside-host veth0 yes) || exit 1
 while read -r n v; do hafter[$n]=$v; done < <(esp_bytes)
 ip -n $A link set veth0 type hbond_slave engine auto || exit 1
+ip -n $A link set sim0 type hbond_slave engine auto || exit 1
 
 delta() { echo $((${after[$1]} - ${before[$1]})); }
 hdelta() { echo $((${hafter[$1]} - ${hbefore[$1]})); }
