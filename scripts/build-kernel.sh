@@ -41,11 +41,11 @@ while IFS= read -r line; do
 	"# CONFIG_"*" is not set") sym=${line#\# }; sym=${sym%% *}
 		grep -qE "^$sym=[ym]" "$kdir/.config" && { echo "config: $sym should be off" >&2; missing=1; } ;;
 	esac
-done < <(cat "${frags[@]}" | awk '
+done < <(awk '
 	/^CONFIG_[A-Za-z0-9_]+=/ { sym = $0; sub(/=.*/, "", sym) }
 	/^# CONFIG_[A-Za-z0-9_]+ is not set$/ { sym = $2 }
 	sym != "" { if (!(sym in line)) order[n++] = sym; line[sym] = $0; sym = "" }
-	END { for (i = 0; i < n; i++) print line[order[i]] }')
+	END { for (i = 0; i < n; i++) print line[order[i]] }' "${frags[@]}")
 [ "$missing" = 0 ] || { echo "kernel config fragment not fully applied" >&2; exit 1; }
 
 make -C "$src" O="$kdir" "${HBOND_KMAKE_ARGS[@]}" -j"$(($(nproc) + 1))" bzImage modules

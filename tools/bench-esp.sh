@@ -56,10 +56,12 @@ run() {
 	echo "$bps"
 }
 
-declare -A before after
-while read -r n v; do before[$n]=$v; done < <(esp_bytes)
+# snap ARRAY: hb0's ESP byte counters now, into the associative ARRAY.
+snap() { local -n into=$1; local n v; while read -r n v; do into[$n]=$v; done < <(esp_bytes); }
+declare -A before after hbefore hafter
+snap before
 look=$(run lookaside veth0 yes) || exit 1
-while read -r n v; do after[$n]=$v; done < <(esp_bytes)
+snap after
 soft=$(run software veth0 no) || exit 1
 inl=$(run inline sim0 yes) || exit 1
 # The host's rfc4106(gcm(aes)) driver with the highest priority, not a
@@ -70,18 +72,19 @@ host_drv=$(awk '/^name/ { n = $3 } /^driver/ && n == "rfc4106(gcm(aes))" && $3 !
 # preferred, and it would do the work instead.
 ip -n $A link set sim0 type hbond_slave engine none || exit 1
 ip -n $A link set veth0 type hbond_slave engine "$host_drv" || exit 1
-declare -A hbefore hafter
-while read -r n v; do hbefore[$n]=$v; done < <(esp_bytes)
+snap hbefore
 hsync=$(run lookaside-host veth0 yes) || exit 1
-while read -r n v; do hafter[$n]=$v; done < <(esp_bytes)
+snap hafter
 ip -n $A link set veth0 type hbond_slave engine auto || exit 1
 ip -n $A link set sim0 type hbond_slave engine auto || exit 1
 
-delta() { echo $((${after[$1]} - ${before[$1]})); }
-hdelta() { echo $((${hafter[$1]} - ${hbefore[$1]})); }
-share() { # share DIR [h]: engine bytes / all bytes of that direction, percent
-	local e h d f=${2:-}delta
-	e=$($f "$1_esp_engine_bytes") h=$($f "$1_esp_host_bytes") d=$($f "$1_esp_dropped_bytes")
+# share DIR BEFORE AFTER: engine bytes / all bytes of that direction
+# between two snapshots, percent.
+share() {
+	local -n b=$2 a=$3
+	local e=$((a[$1_esp_engine_bytes] - b[$1_esp_engine_bytes]))
+	local h=$((a[$1_esp_host_bytes] - b[$1_esp_host_bytes]))
+	local d=$((a[$1_esp_dropped_bytes] - b[$1_esp_dropped_bytes]))
 	[ $((e + h + d)) -gt 0 ] || { echo "n/a"; return; }
 	echo "scale=1; 100 * $e / ($e + $h + $d)" | bc
 }
@@ -93,5 +96,5 @@ printf '  %-34s %10s Mbit/s\n' "sim0 active, inline" "$(mbit "$inl")"
 printf '  %-34s %10s Mbit/s\n' "veth0 active, lookaside on $host_drv" "$(mbit "$hsync")"
 echo "  lookaside / software: $(echo "scale=2; $look / $soft" | bc)   lookaside / inline: $(echo "scale=2; $look / $inl" | bc)"
 echo "  lookaside on the host's driver / software: $(echo "scale=2; $hsync / $soft" | bc) (the team's path without ipsecsim's engine model)"
-echo "  ESP bytes of the lookaside runs done on engines: transmit $(share tx) % and $(share tx h) %, receive $(share rx) % and $(share rx h) %"
+echo "  ESP bytes of the lookaside runs done on engines: transmit $(share tx before after) % and $(share tx hbefore hafter) %, receive $(share rx before after) % and $(share rx hbefore hafter) %"
 echo "Reproduce: ${HBOND_REPRODUCE:-scripts/guest.sh -- bash tools/bench-esp.sh}   (SECS=$SECS STREAMS=$STREAMS)"
