@@ -322,9 +322,42 @@ impl Faults {
     }
 }
 
+/// Whether a crypto API request may be done at once, in its submitter's
+/// context, instead of queued for the worker: the engine is unlimited
+/// (`rate` 0: its work takes no modelled time), `idle` (nothing queued or
+/// running that the request would overtake, not shut down), and no fault
+/// is armed (failures, stalls and rates are the worker's). An engine that
+/// completes within the submitter's call, as a zero-latency device would:
+/// its completion does not wait for the worker to be scheduled.
+pub fn runs_at_once(rate: u64, idle: bool, faults: &Faults, now: u64) -> bool {
+    rate == 0
+        && idle
+        && faults.fail_next == 0
+        && faults.fail_percent == 0
+        && faults.stalled_for(now).is_none()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn at_once_only_unlimited_idle_and_without_faults() {
+        let none = Faults::default();
+        assert!(runs_at_once(0, true, &none, 10));
+        assert!(!runs_at_once(MIN_RATE, true, &none, 10), "a rate is the worker's");
+        assert!(!runs_at_once(0, false, &none, 10), "would overtake queued work");
+        let mut f = none;
+        f.fail_next = 1;
+        assert!(!runs_at_once(0, true, &f, 10), "armed failure");
+        let mut f = none;
+        f.fail_percent = 1;
+        assert!(!runs_at_once(0, true, &f, 10), "random failures");
+        let mut f = none;
+        f.stall(10, 5);
+        assert!(!runs_at_once(0, true, &f, 12), "stalled");
+        assert!(runs_at_once(0, true, &f, 15), "stall over");
+    }
 
     #[test]
     fn unlimited_rate_costs_nothing() {

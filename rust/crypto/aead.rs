@@ -11,18 +11,30 @@
 //! [`AeadTfm`] is a transform of any implementation, synchronous or not,
 //! named by algorithm or driver name: what a crypto engine is bound through.
 //!
-//! [`WaitAead`] is the best implementation of an algorithm, synchronous or
-//! not (the host's SIMD ones are asynchronous wrappers), whose requests the
-//! caller waits for in process context: what a crypto driver hands its
-//! requests to (see `aead_alg::AeadRequest::run_on`).
+//! [`SharedAead`] is the best implementation of an algorithm, synchronous or
+//! not (the host's SIMD ones are asynchronous wrappers), what a crypto driver
+//! hands its requests to (see `aead_alg::AeadRequest::run_on` and
+//! `AeadRequest::forward`), with key changes kept apart from requests.
 
 use crate::kernel_ext::gfp::Gfp;
 use crate::kernel_ext::{bindings, error as errno};
-use core::ptr::NonNull;
+use crate::kernel_ext::workqueue_ext::sleep_us;
+use core::{
+    marker::PhantomPinned,
+    pin::Pin,
+    ptr::NonNull,
+    sync::atomic::{
+        AtomicU32,
+        Ordering::{Acquire, Relaxed, Release},
+    },
+};
 use kernel::{
     alloc::KVec,
-    error::{from_err_ptr, to_result, Result},
+    error::{from_err_ptr, to_result, Error, Result},
+    init::PinInit,
+    prelude::{pin_data, pinned_drop},
     str::CStr,
+    try_pin_init,
 };
 
 /// Whether a request encrypts or decrypts.
@@ -172,48 +184,136 @@ impl SyncAead {
     }
 }
 
+/// Bit of [`SharedAead::users`] set while a key or tag size change waits for
+/// the users to leave, or runs.
+const CHANGING: u32 = 1 << 31;
+
 /// An AEAD transform of the highest-priority implementation of an algorithm,
-/// synchronous or asynchronous, with its key and tag size set by the owner;
-/// requests on it are waited for (process context).
+/// synchronous or asynchronous (the host's SIMD implementations are
+/// asynchronous wrappers that complete synchronously where SIMD is usable),
+/// that a crypto driver hands its requests to, in any context (see
+/// `aead_alg::AeadRequest::run_on` and `AeadRequest::forward`).
+///
+/// Requests on it may run concurrently; a key or tag size change waits until
+/// none is in flight and admits none meanwhile ([`SharedAead::try_use`] then
+/// fails): a driver's own users may change the key while requests run, the
+/// transform under it must not see that.
 ///
 /// # Invariants
 ///
 /// `tfm` is a transform allocated by `crypto_alloc_aead`, owned by this
-/// object.
-pub struct WaitAead {
+/// object. The low bits of `users` count the [`SharedAeadUse`]s and forwarded
+/// requests in flight on `tfm`; [`CHANGING`] is set while its key or tag size
+/// changes, which happens only while that count is 0. The object is pinned,
+/// so a forwarded request may refer to it until it ends: dropping it waits
+/// for them.
+#[pin_data(PinnedDrop)]
+pub struct SharedAead {
     tfm: NonNull<bindings::crypto_aead>,
+    users: AtomicU32,
+    #[pin]
+    _pin: PhantomPinned,
 }
 
-// SAFETY: As for `SyncAead`: the key and tag size change only through
-// `&mut self`; requests may be issued concurrently.
-unsafe impl Send for WaitAead {}
+// SAFETY: The transform may be used from any thread; key and tag size
+// changes are excluded from requests by `users`.
+unsafe impl Send for SharedAead {}
 // SAFETY: See above.
-unsafe impl Sync for WaitAead {}
+unsafe impl Sync for SharedAead {}
 
-impl WaitAead {
+impl SharedAead {
     /// Allocates the best implementation of `name` that needs no fallback
     /// of its own. May sleep.
-    pub fn new(name: &CStr) -> Result<Self> {
-        // SAFETY: `name` is NUL-terminated; the call may sleep, which our
-        // caller (process context) allows.
-        let tfm = unsafe {
-            bindings::crypto_alloc_aead(name.as_char_ptr(), 0, bindings::CRYPTO_ALG_NEED_FALLBACK)
+    pub fn new(name: &CStr) -> impl PinInit<Self, Error> + '_ {
+        let tfm = || {
+            // SAFETY: `name` is NUL-terminated; the call may sleep, which
+            // our caller (process context) allows.
+            let tfm = unsafe {
+                bindings::crypto_alloc_aead(
+                    name.as_char_ptr(),
+                    0,
+                    bindings::CRYPTO_ALG_NEED_FALLBACK,
+                )
+            };
+            NonNull::new(from_err_ptr(tfm)?).ok_or_else(errno::enobufs)
         };
-        let tfm = from_err_ptr(tfm)?;
-        // INVARIANT: Allocated above; ours.
-        NonNull::new(tfm)
-            .map(|tfm| Self { tfm })
-            .ok_or_else(errno::enobufs)
+        // INVARIANT: Allocated here and ours; no user yet.
+        try_pin_init!(Self {
+            tfm: tfm()?,
+            users: AtomicU32::new(0),
+            _pin: PhantomPinned,
+        }? Error)
     }
 
-    /// Sets the key, as [`SyncAead::set_key`].
-    pub fn set_key(&mut self, key: &[u8]) -> Result {
-        set_key(self.tfm, key)
+    /// Sets the key, once no request is in flight. Process context: may
+    /// sleep.
+    pub fn set_key(&self, key: &[u8]) -> Result {
+        self.change(|tfm| set_key(tfm, key))
     }
 
-    /// Sets the size of the authentication tag in bytes.
-    pub fn set_authsize(&mut self, size: u32) -> Result {
-        set_authsize(self.tfm, size)
+    /// Sets the size of the authentication tag in bytes, as
+    /// [`SharedAead::set_key`].
+    pub fn set_authsize(&self, size: u32) -> Result {
+        self.change(|tfm| set_authsize(tfm, size))
+    }
+
+    /// Runs `f` on the transform while no request is in flight and none can
+    /// start (one change at a time). May sleep.
+    fn change(&self, f: impl FnOnce(NonNull<bindings::crypto_aead>) -> Result) -> Result {
+        while self.users.fetch_or(CHANGING, Acquire) & CHANGING != 0 {
+            // Another change runs: its owner clears the bit when done.
+            sleep_us(100);
+        }
+        while self.users.load(Acquire) != CHANGING {
+            // Requests in flight end by themselves (the crypto API
+            // completes every accepted request).
+            sleep_us(100);
+        }
+        // The count is 0 and `CHANGING` keeps it there: the transform is
+        // ours alone until the bit is cleared (type invariant).
+        let result = f(self.tfm);
+        self.users.fetch_and(!CHANGING, Release);
+        result
+    }
+
+    /// A use of the transform for one request, unless its key is being
+    /// changed. Any context.
+    pub fn try_use(&self) -> Option<SharedAeadUse<'_>> {
+        let mut users = self.users.load(Relaxed);
+        loop {
+            if users & CHANGING != 0 {
+                return None;
+            }
+            match self
+                .users
+                .compare_exchange_weak(users, users + 1, Acquire, Relaxed)
+            {
+                // INVARIANT: Counted in `users`.
+                Ok(_) => return Some(SharedAeadUse { aead: self }),
+                Err(now) => users = now,
+            }
+        }
+    }
+
+    /// A use of the transform, waiting for a key change to end. Process
+    /// context: may sleep.
+    pub fn use_wait(&self) -> SharedAeadUse<'_> {
+        loop {
+            if let Some(u) = self.try_use() {
+                return u;
+            }
+            sleep_us(100);
+        }
+    }
+
+    /// Ends a use that a forwarded request held.
+    ///
+    /// # Safety
+    ///
+    /// The caller owns a use (made by [`SharedAeadUse::into_raw`]) and gives
+    /// it up.
+    pub(crate) unsafe fn end_use(&self) {
+        self.users.fetch_sub(1, Release);
     }
 
     /// The crypto API driver name of the implementation in use.
@@ -226,19 +326,50 @@ impl WaitAead {
             ))
         }
     }
+}
 
-    /// The transform, for issuing requests on it (they must be complete
-    /// before `self` is dropped).
-    pub(crate) fn as_ptr(&self) -> *mut bindings::crypto_aead {
-        self.tfm.as_ptr()
+#[pinned_drop]
+impl PinnedDrop for SharedAead {
+    fn drop(self: Pin<&mut Self>) {
+        // Forwarded requests may still be in flight on the transform (their
+        // owner gave their use to the request): wait for them, they end by
+        // themselves.
+        while self.users.load(Acquire) & !CHANGING != 0 {
+            sleep_us(100);
+        }
+        // SAFETY: The transform is ours and no request is pending on it.
+        unsafe { bindings::hbond_helper_crypto_free_aead(self.tfm.as_ptr()) }
     }
 }
 
-impl Drop for WaitAead {
+/// One use of a [`SharedAead`]: the key and tag size do not change while it
+/// exists.
+///
+/// # Invariants
+///
+/// Counted in `aead.users`.
+pub struct SharedAeadUse<'a> {
+    aead: &'a SharedAead,
+}
+
+impl SharedAeadUse<'_> {
+    /// The transform, for issuing requests on it, complete before the use
+    /// ends.
+    pub(crate) fn as_ptr(&self) -> *mut bindings::crypto_aead {
+        self.aead.tfm.as_ptr()
+    }
+
+    /// Gives the use to a request in flight, which ends it with
+    /// [`SharedAead::end_use`].
+    pub(crate) fn into_raw(self) {
+        core::mem::forget(self);
+    }
+}
+
+impl Drop for SharedAeadUse<'_> {
     fn drop(&mut self) {
-        // SAFETY: The transform is ours; requests on it are waited for by
-        // their issuers while they borrow `self`, so none is pending.
-        unsafe { bindings::hbond_helper_crypto_free_aead(self.tfm.as_ptr()) }
+        // SAFETY: This use is counted (type invariant) and ends here.
+        unsafe { self.aead.end_use() };
     }
 }
 

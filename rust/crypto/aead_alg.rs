@@ -17,9 +17,11 @@
 //! owners keep a registration until it succeeds. Dropping a registration
 //! always unregisters it, but must leak its memory if it is still in use.
 
-use crate::kernel_ext::crypto::aead::{Direction, WaitAead};
+use crate::kernel_ext::crypto::aead::{Direction, SharedAead};
 use crate::kernel_ext::{bindings, error as errno};
-use core::{marker::PhantomData, mem::MaybeUninit, ptr::NonNull, sync::atomic::AtomicU32};
+use core::{
+    marker::PhantomData, mem::MaybeUninit, pin::Pin, ptr::NonNull, sync::atomic::AtomicU32,
+};
 use kernel::{
     alloc::{flags::GFP_KERNEL, KBox},
     error::{code, to_result, Error, Result},
@@ -52,23 +54,44 @@ pub trait AeadDriver: Sized + 'static {
     fn set_authsize(tfm: &Self::Tfm, size: u32) -> Result;
 
     /// Takes a request: the driver completes it later with
-    /// [`AeadRequest::complete`], or hands it back with the error the
+    /// [`AeadRequest::complete`], or hands it back with the result the
     /// submitter gets synchronously. May be called in softirq context.
-    fn submit(
-        tfm: &Self::Tfm,
-        req: AeadRequest<Self>,
-    ) -> core::result::Result<Accepted, (Error, AeadRequest<Self>)>;
+    fn submit(tfm: &Self::Tfm, req: AeadRequest<Self>) -> Submitted<Self>;
+
+    /// The transform of the same algorithm that [`AeadRequest::run_on`] and
+    /// [`AeadRequest::forward`] run requests of `tfm` on (the driver's
+    /// software "silicon"), keyed like `tfm` by the driver.
+    fn backing(tfm: &Self::Tfm) -> Pin<&SharedAead>;
+
+    /// A request that [`AeadRequest::forward`] left in flight ended with
+    /// `result`; the driver completes it. Bottom halves are disabled.
+    fn forwarded(req: AeadRequest<Self>, result: Result);
 }
 
 /// How a driver took a request.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Accepted {
+pub enum Submitted<T: AeadDriver> {
     /// Queued; the submitter sees `-EINPROGRESS`.
     InProgress,
     /// Queued beyond the driver's queue depth (allowed by
     /// [`AeadRequest::may_backlog`]); the submitter sees `-EBUSY` and the
     /// driver calls [`AeadRequest::notify_started`] before completing it.
     Backlogged,
+    /// Done (or refused) at once: the submitter gets the result from its
+    /// call, and the request is not completed.
+    Done(AeadRequest<T>, Result),
+}
+
+/// What [`AeadRequest::forward`] did.
+pub enum Forward<T: AeadDriver> {
+    /// The backing transform finished at once with this result; the request
+    /// is still the driver's.
+    Done(AeadRequest<T>, Result),
+    /// In flight on the backing transform: [`AeadDriver::forwarded`]
+    /// follows.
+    InFlight,
+    /// Not forwarded (the backing transform's key is being changed, or no
+    /// memory was left): the request is handed back untouched.
+    NotNow(AeadRequest<T>),
 }
 
 /// What a registration implements.
@@ -163,33 +186,98 @@ impl<T: AeadDriver> AeadRequest<T> {
         self.raw().base.flags & bindings::CRYPTO_TFM_REQ_MAY_BACKLOG != 0
     }
 
-    /// Does the request's work on the transform `backing` picks from the
-    /// driver's transform context -- one of the same algorithm with the
-    /// same key and tag size (a driver's software "silicon"), behind a
-    /// guard such as a mutex's -- in place on the request's own
-    /// scatterlists and IV, and waits for it; the request stays pending
-    /// (the driver completes it). `-EBADMSG` when decryption finds a wrong
-    /// tag. Process context: may sleep.
-    pub fn run_on<'a, G>(&'a mut self, backing: impl FnOnce(&'a T::Tfm) -> G) -> Result
-    where
-        G: core::ops::Deref<Target = WaitAead>,
-    {
+    /// Does the request's work on the driver's backing transform
+    /// ([`AeadDriver::backing`]) in place on the request's own scatterlists
+    /// and IV, and waits for it (and for a key change of the backing
+    /// transform to end); the request stays pending (the driver completes
+    /// it). `-EBADMSG` when decryption finds a wrong tag. Process context:
+    /// may sleep.
+    pub fn run_on(&mut self) -> Result {
         let encrypt = self.dir == Direction::Encrypt;
-        let ctx = bindings::hbond_helper_crypto_aead_ctx;
-        // SAFETY: As in `tfm`: the context outlives the pending request. It
-        // is not the request's memory, which the call below writes through
-        // its scatterlists.
-        let tfm = unsafe { &*ctx(self.crypto_tfm()).cast::<T::Tfm>() };
-        let backing = backing(tfm);
+        let backing = T::backing(self.tfm());
+        let using = backing.use_wait();
         // SAFETY: The request is pending and its scatterlists, lengths and
         // IV stay valid until the driver completes it (type invariant),
         // which `&mut self` excludes until this returns; the sub-request on
-        // `backing` is complete (waited for) when the helper returns, and
-        // `backing` is held across the call. The helper may sleep: our
-        // caller's context allows it (documented).
+        // the backing transform is complete (waited for) when the helper
+        // returns, and `using` holds the transform (and its key) across the
+        // call. The helper may sleep: our caller's context allows it
+        // (documented).
         to_result(unsafe {
-            bindings::hbond_helper_aead_forward_wait(self.req.as_ptr(), backing.as_ptr(), encrypt)
+            bindings::hbond_helper_aead_forward_wait(self.req.as_ptr(), using.as_ptr(), encrypt)
         })
+    }
+
+    /// Does the request's work on the driver's backing transform as
+    /// [`AeadRequest::run_on`] does, without waiting: in any context. A
+    /// backing transform that finishes synchronously (the host's SIMD
+    /// implementations do wherever SIMD is usable) gives the result at once;
+    /// otherwise the request is in flight until [`AeadDriver::forwarded`].
+    pub fn forward(self) -> Forward<T> {
+        let encrypt = self.dir == Direction::Encrypt;
+        let req = self.req;
+        let backing = T::backing(self.tfm());
+        let Some(using) = backing.try_use() else {
+            return Forward::NotNow(self);
+        };
+        let owner = core::ptr::from_ref::<SharedAead>(&backing).cast_mut().cast();
+        // SAFETY: The request is pending and its buffers and IV stay valid
+        // until it is completed (type invariant); `using` holds the backing
+        // transform's key. If the helper leaves the sub-request in flight,
+        // `forward_callback` gets the request (completed there exactly once:
+        // `self` is forgotten below) and `owner`, a pinned `SharedAead`
+        // whose drop waits for the use given to the request to end.
+        let ret = unsafe {
+            bindings::hbond_helper_aead_forward(
+                req.as_ptr(),
+                using.as_ptr(),
+                encrypt,
+                Some(Self::forward_callback),
+                owner,
+            )
+        };
+        if ret == errno::einprogress().to_errno() {
+            using.into_raw();
+            core::mem::forget(self);
+            return Forward::InFlight;
+        }
+        drop(using);
+        match ret {
+            1 => Forward::NotNow(self),
+            0 => Forward::Done(self, Ok(())),
+            e => Forward::Done(self, Err(Error::from_errno(e))),
+        }
+    }
+
+    /// # Safety
+    ///
+    /// Only called by `hbond_helper_aead_forward` for a request that
+    /// [`AeadRequest::forward`] left in flight, once.
+    unsafe extern "C" fn forward_callback(
+        req: *mut bindings::aead_request,
+        encrypt: bool,
+        owner: *mut kernel::ffi::c_void,
+        err: kernel::ffi::c_int,
+    ) {
+        // SAFETY: `owner` is the pinned backing transform the request was
+        // forwarded to, alive until the use given to the request ends.
+        let backing = unsafe { &*owner.cast::<SharedAead>() };
+        // SAFETY: The sub-request is over: the use `forward` gave it ends.
+        unsafe { backing.end_use() };
+        let Some(req) = NonNull::new(req) else {
+            return;
+        };
+        // INVARIANT: The request `forward` gave up, still pending.
+        let request = Self {
+            req,
+            dir: if encrypt {
+                Direction::Encrypt
+            } else {
+                Direction::Decrypt
+            },
+            _driver: PhantomData,
+        };
+        T::forwarded(request, to_result(err));
     }
 
     /// Tells a backlogged request's submitter that the driver took it
@@ -523,13 +611,21 @@ impl<T: AeadDriver> Registration<T> {
         // request is.
         let ctx: &T::Tfm = unsafe { Self::tfm_ctx(tfm) };
         match T::submit(ctx, request) {
-            Ok(Accepted::InProgress) => errno::einprogress().to_errno(),
-            Ok(Accepted::Backlogged) => code::EBUSY.to_errno(),
-            Err((e, request)) => {
-                // The submitter learns the error from the return value; the
+            Submitted::InProgress => errno::einprogress().to_errno(),
+            Submitted::Backlogged => code::EBUSY.to_errno(),
+            Submitted::Done(request, result) => {
+                // The submitter learns the result from the return value; the
                 // request must not be completed as well.
                 core::mem::forget(request);
-                e.to_errno()
+                match result {
+                    Ok(()) => 0,
+                    // These would tell the submitter to wait for a
+                    // completion that never comes.
+                    Err(e) if e == errno::einprogress() || e == code::EBUSY => {
+                        code::EIO.to_errno()
+                    }
+                    Err(e) => e.to_errno(),
+                }
             }
         }
     }

@@ -533,6 +533,70 @@ int hbond_helper_aead_forward_wait(struct aead_request *req, struct crypto_aead 
 	return err;
 }
 
+/*
+ * A request forwarded by hbond_helper_aead_forward(): the pending request it
+ * does the work of, whom to tell, and the sub-request with its context last.
+ */
+struct hbond_aead_forward {
+	void (*done)(struct aead_request *req, bool encrypt, void *data, int err);
+	struct aead_request *req;
+	void *data;
+	bool encrypt;
+	struct aead_request sub;
+};
+
+static void hbond_aead_forward_done(void *data, int err)
+{
+	struct hbond_aead_forward *fwd = data;
+	struct aead_request *req = fwd->req;
+	bool encrypt = fwd->encrypt;
+	void *owner = fwd->data;
+	void (*done)(struct aead_request *, bool, void *, int) = fwd->done;
+
+	/* A backlogged sub-request started: its completion follows. */
+	if (err == -EINPROGRESS)
+		return;
+	kfree_sensitive(fwd);
+	local_bh_disable();
+	done(req, encrypt, owner, err);
+	local_bh_enable();
+}
+
+/*
+ * Runs the pending request @req once more on @tfm (the same algorithm, key
+ * and tag size), over @req's own scatterlists, lengths and IV, without
+ * waiting: the result when @tfm completed it synchronously, or -EINPROGRESS
+ * when @done(@req, @encrypt, @data, result) follows (with bottom halves
+ * disabled), as templates over another implementation do. Any context. 1
+ * (nothing done) when no atomic memory is left for the sub-request.
+ */
+int hbond_helper_aead_forward(struct aead_request *req, struct crypto_aead *tfm, bool encrypt,
+			      void (*done)(struct aead_request *req, bool encrypt, void *data,
+					   int err),
+			      void *data)
+{
+	struct hbond_aead_forward *fwd;
+	int err;
+
+	fwd = kmalloc(sizeof(*fwd) + crypto_aead_reqsize(tfm), GFP_ATOMIC | __GFP_NOWARN);
+	if (!fwd)
+		return 1;
+	fwd->done = done;
+	fwd->req = req;
+	fwd->data = data;
+	fwd->encrypt = encrypt;
+	aead_request_set_tfm(&fwd->sub, tfm);
+	aead_request_set_callback(&fwd->sub, CRYPTO_TFM_REQ_MAY_BACKLOG, hbond_aead_forward_done,
+				  fwd);
+	aead_request_set_crypt(&fwd->sub, req->src, req->dst, req->cryptlen, req->iv);
+	aead_request_set_ad(&fwd->sub, req->assoclen);
+	err = encrypt ? crypto_aead_encrypt(&fwd->sub) : crypto_aead_decrypt(&fwd->sub);
+	if (err == -EINPROGRESS || err == -EBUSY)
+		return -EINPROGRESS;
+	kfree_sensitive(fwd);
+	return err;
+}
+
 const char *hbond_helper_crypto_aead_driver_name(struct crypto_aead *tfm)
 {
 	return crypto_aead_driver_name(tfm);

@@ -95,6 +95,10 @@ const char *hbond_helper_crypto_aead_driver_name(struct crypto_aead *tfm);
 const char *hbond_helper_crypto_aead_alg_name(struct crypto_aead *tfm);
 int hbond_helper_aead_forward_wait(struct aead_request *req, struct crypto_aead *tfm,
 				   bool encrypt);
+int hbond_helper_aead_forward(struct aead_request *req, struct crypto_aead *tfm, bool encrypt,
+			      void (*done)(struct aead_request *req, bool encrypt, void *data,
+					   int err),
+			      void *data);
 
 /* Asynchronous AEAD client (rust/crypto/aead_req.rs). */
 unsigned int hbond_helper_crypto_aead_reqsize(struct crypto_aead *tfm);

@@ -155,6 +155,25 @@ about_250kbs() {
 ok "measured within 30% of 250 kB/s" about_250kbs
 ok "unlimited again" sysw engine_rate 0
 
+# Unlimited and idle: crypto API requests are done at once in the
+# submitter's context (engine_at_once), with the same results; a fault or a
+# rate sends them through the worker again.
+now0=$(sysr engine_at_once) ext0=$(sysr engine_external_bytes)
+ok "unlimited: RFC 4106 vector right (encrypt, decrypt, wrong tag refused)" $AFALG vector "$DRV"
+ok "unlimited: the requests were done at once" test "$(sysr engine_at_once)" -ge $((now0 + 3))
+ok "unlimited: counted as completed external work" test "$(sysr engine_external_bytes)" -gt "$ext0"
+ok "unlimited: nothing left in flight" test "$(sysr engine_in_flight)" = 0
+now0=$(sysr engine_at_once) err0=$(sysr engine_errors)
+ok "unlimited with a fault armed" sysw fault_fail_next 1
+ok "the armed fault still fails a request" grep -qx EIO <<< "$($AFALG once "$DRV")"
+ok "the failed request went through the worker" test "$(sysr engine_at_once)" = "$now0"
+ok "then at once again" $AFALG once "$DRV"
+ok "that one was done at once" test "$(sysr engine_at_once)" = $((now0 + 1))
+ok "rate 100 MB/s" sysw engine_rate 100000000
+ok "a limited engine queues" $AFALG vector "$DRV"
+ok "nothing done at once with a rate" test "$(sysr engine_at_once)" = $((now0 + 1))
+ok "unlimited for the rest" sysw engine_rate 0
+
 # Deleting the device while a crypto API user holds a transform: the
 # algorithms stay until the user lets go, then disappear; no warning.
 # Held until killed: a timed hold ran out before the check on a CI machine

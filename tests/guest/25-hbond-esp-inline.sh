@@ -42,6 +42,16 @@ through sim1 "AFT, sim0 active" inline
 ok "veth0 made the active slave" ip -n $A link set hb0 type hbond active_slave veth0
 ok "SAs still offloaded to hb0 with veth0 active" bash -c "$(declare -f offloaded_to_hb0); A=$A; offloaded_to_hb0 0x2501"
 through veth1 "AFT, veth0 active" engine
+# The same on an unlimited engine, which does the team's requests at once in
+# the submitter's context (the benchmark's configuration).
+rate_file=/sys/class/net/sim0/ipsecsim/engine_rate
+rate0=$(ip netns exec $A cat $rate_file)
+ok "sim0's engine unlimited" ip netns exec $A sh -c "echo 0 > $rate_file"
+read -r once0 < <(stats sim0 $A engine_at_once)
+through veth1 "AFT, veth0 active, unlimited engine" engine
+read -r once1 < <(stats sim0 $A engine_at_once)
+ok "the unlimited engine did the team's requests at once ($once0 -> $once1)" test "$once1" -ge $((once0 + 120))
+ok "sim0's engine rate back to $rate0" ip netns exec $A sh -c "echo $rate0 > $rate_file"
 
 ok "sim0 active again" ip -n $A link set hb0 type hbond active_slave sim0
 

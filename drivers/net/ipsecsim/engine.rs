@@ -9,8 +9,8 @@
 
 use crate::engine_alg::EngineAlg;
 use crate::ipsecsim_core::engine::{
-    depth_is_valid, rate_is_valid, rate_sleep_us, Admit, Class, Faults, Occupancy, RateClock,
-    RingIndex, DEFAULT_DEPTH, DEFAULT_RATE, MAX_DEPTH, MAX_RATE, MIN_RATE, RING_SLOTS,
+    depth_is_valid, rate_is_valid, rate_sleep_us, runs_at_once, Admit, Class, Faults, Occupancy,
+    RateClock, RingIndex, DEFAULT_DEPTH, DEFAULT_RATE, MAX_DEPTH, MAX_RATE, MIN_RATE, RING_SLOTS,
     SLEEP_SLICE_US,
 };
 use crate::kernel_ext::{
@@ -168,6 +168,10 @@ pub(crate) struct EngineStats {
     pub(crate) injected: AtomicU64,
     /// Requests refused because the queue was full.
     pub(crate) rejected: AtomicU64,
+    /// Crypto API requests done at once in the submitter's context
+    /// ([`Engine::admit_at_once`]), counted in `completed` and `errors`
+    /// too.
+    pub(crate) at_once: AtomicU64,
 }
 
 /// A snapshot of the queue.
@@ -325,6 +329,44 @@ impl Engine {
             .faults
             .stalled_for(now)
             .map_or(0, |ns| ns.div_ceil(1_000_000))
+    }
+
+    /// Admits a crypto API request of `bytes` to be done at once in its
+    /// submitter's context (see `runs_at_once`: an unlimited, idle engine
+    /// without faults), counted in the queue until
+    /// [`Engine::done_at_once`] or [`Engine::withdraw_at_once`].
+    pub(crate) fn admit_at_once(&self, bytes: u64) -> bool {
+        let (rate, depth, now) = (self.rate(), self.depth(), now_ns());
+        let mut q = self.queue.lock();
+        let idle = !q.running && q.ring.is_empty() && !q.shut_down;
+        runs_at_once(rate, idle, &q.faults, now)
+            && q.occupancy.admit(depth, bytes, false, false) == Admit::Queued
+    }
+
+    /// A request admitted by [`Engine::admit_at_once`] ended with `result`
+    /// (its submitter gets it from the caller).
+    pub(crate) fn done_at_once(&self, bytes: u64, result: &Result) {
+        let origin = Origin::External as usize;
+        match result {
+            Ok(()) => {
+                self.stats.completed[origin].fetch_add(1, Relaxed);
+                self.stats.completed_bytes[origin].fetch_add(bytes, Relaxed);
+            }
+            Err(_) => {
+                self.stats.errors.fetch_add(1, Relaxed);
+            }
+        }
+        self.stats.at_once.fetch_add(1, Relaxed);
+        self.withdraw_at_once(bytes);
+    }
+
+    /// A request admitted by [`Engine::admit_at_once`] leaves the queue's
+    /// count (done, or queued the usual way instead).
+    pub(crate) fn withdraw_at_once(&self, bytes: u64) {
+        self.queue
+            .lock()
+            .occupancy
+            .release(bytes, Class::External);
     }
 
     /// Queues the work `item` of `bytes`, wrapped by `wrap` once admitted;

@@ -5,15 +5,16 @@
 //! `ipsecsim-engine-<id>-rfc4106-gcm-aes` and `ipsecsim-engine-<id>-gcm-aes`.
 //!
 //! The engine's "silicon" is the host's best implementation of the same
-//! algorithm (SIMD included), one transform per engine transform, run by the
-//! engine's worker in place on the request's scatterlists; the engine
-//! decides when a request runs and completes.
+//! algorithm (SIMD included), one transform per engine transform, run in
+//! place on the request's scatterlists; the engine decides when a request
+//! runs and completes: by its worker at the configured rate, or, unlimited
+//! and idle, at once in the submitter's context (`Engine::admit_at_once`).
 
 use crate::engine::{Engine, Job, Origin};
 use crate::ipsecsim_core::engine::Admit;
 use crate::kernel_ext::crypto::{
-    aead::{SyncAead, WaitAead},
-    aead_alg::{Accepted, AeadDriver, AeadRequest, AlgSpec, Registration},
+    aead::{SharedAead, SyncAead},
+    aead_alg::{AeadDriver, AeadRequest, AlgSpec, Forward, Registration, Submitted},
 };
 use crate::kernel_ext::{
     kvec_ext::VecExt,
@@ -84,16 +85,18 @@ pub(crate) fn write_driver_name(
 /// for itself. `register` instantiates the generic implementation before an
 /// engine's algorithm exists, so one that is not an engine always ranks
 /// above ours; this check keeps a mistake there from becoming a deadlock.
-fn host_transform(name: &CStr) -> Result<WaitAead> {
-    let tfm = WaitAead::new(name)?;
-    if tfm
-        .driver_name()
-        .as_bytes()
-        .starts_with(b"ipsecsim-engine-")
-    {
-        return Err(ENOENT);
-    }
-    Ok(tfm)
+fn host_transform(name: &CStr) -> impl PinInit<SharedAead, Error> + '_ {
+    SharedAead::new(name).pin_chain(|tfm| {
+        if tfm
+            .driver_name()
+            .as_bytes()
+            .starts_with(b"ipsecsim-engine-")
+        {
+            Err(ENOENT)
+        } else {
+            Ok(())
+        }
+    })
 }
 
 /// The crypto API driver of the engines.
@@ -106,18 +109,14 @@ pub(crate) struct EngineAlgData {
 }
 
 /// Per transform: the engine and the host transform holding the key (the
-/// host's best implementation, SIMD included: the engine's worker runs in
-/// process context and waits for it).
-///
-/// Requests and key changes of one transform may run concurrently (the
-/// crypto API does not serialise them), so the host transform is behind a
-/// lock; it is only taken in process context (key changes, the engine's
-/// worker).
+/// host's best implementation, SIMD included). Requests and key changes of
+/// one transform may run concurrently (the crypto API does not serialise
+/// them); the host transform keeps them apart ([`SharedAead`]).
 #[pin_data]
 pub(crate) struct EngineTfm {
     engine: Arc<Engine>,
     #[pin]
-    backing: Mutex<WaitAead>,
+    backing: SharedAead,
 }
 
 #[vtable]
@@ -130,32 +129,55 @@ impl AeadDriver for EngineAlg {
         let name = alg.kind.name();
         try_pin_init!(EngineTfm {
             engine,
-            backing <- new_mutex!(host_transform(name)?),
+            backing <- host_transform(name),
         }? Error)
     }
 
     fn set_key(tfm: &EngineTfm, key: &[u8]) -> Result {
-        tfm.backing.lock().set_key(key)
+        tfm.backing.set_key(key)
     }
 
     fn set_authsize(tfm: &EngineTfm, size: u32) -> Result {
-        tfm.backing.lock().set_authsize(size)
+        tfm.backing.set_authsize(size)
     }
 
-    fn submit(
-        tfm: &EngineTfm,
-        req: AeadRequest<Self>,
-    ) -> core::result::Result<Accepted, (Error, AeadRequest<Self>)> {
+    fn submit(tfm: &EngineTfm, req: AeadRequest<Self>) -> Submitted<Self> {
         let bytes = req.work_bytes() as u64;
+        let engine = &tfm.engine;
+        let req = if engine.admit_at_once(bytes) {
+            match req.forward() {
+                Forward::Done(req, result) => {
+                    engine.done_at_once(bytes, &result);
+                    return Submitted::Done(req, result);
+                }
+                // `forwarded` follows.
+                Forward::InFlight => return Submitted::InProgress,
+                Forward::NotNow(req) => {
+                    engine.withdraw_at_once(bytes);
+                    req
+                }
+            }
+        } else {
+            req
+        };
         let backlog = req.may_backlog();
-        match tfm
-            .engine
-            .submit(req, bytes, Origin::External, backlog, Job::External)
-        {
-            Ok(Admit::Backlogged) => Ok(Accepted::Backlogged),
-            Ok(_) => Ok(Accepted::InProgress),
-            Err((refused, req)) => Err((refused.errno(), req)),
+        match engine.submit(req, bytes, Origin::External, backlog, Job::External) {
+            Ok(Admit::Backlogged) => Submitted::Backlogged,
+            Ok(_) => Submitted::InProgress,
+            Err((refused, req)) => Submitted::Done(req, Err(refused.errno())),
         }
+    }
+
+    fn backing(tfm: &EngineTfm) -> Pin<&SharedAead> {
+        // SAFETY: The transform context is pinned (the crypto API never
+        // moves it), and so is its field.
+        unsafe { Pin::new_unchecked(&tfm.backing) }
+    }
+
+    fn forwarded(req: AeadRequest<Self>, result: Result) {
+        let bytes = req.work_bytes() as u64;
+        req.tfm().engine.done_at_once(bytes, &result);
+        req.complete(result);
     }
 }
 
@@ -163,7 +185,7 @@ impl AeadDriver for EngineAlg {
 /// engine's worker (process context).
 pub(crate) fn run(req: &mut AeadRequest<EngineAlg>) -> Result {
     // In place on the request's scatterlists: no copy of the data.
-    req.run_on(|tfm| tfm.backing.lock())
+    req.run_on()
 }
 
 /// The algorithms of one engine while its device exists (or is being

@@ -44,6 +44,7 @@ impl EthtoolOps for SimEthtool {
         c_str!("engine_errors"),
         c_str!("engine_rejected"),
         c_str!("engine_fault_injected"),
+        c_str!("engine_at_once"),
     ];
 
     /// `bus-info` names the engine, `ipsecsim-engine-<id>`; its crypto API
@@ -90,6 +91,7 @@ impl EthtoolOps for SimEthtool {
             e.errors.load(Relaxed),
             e.rejected.load(Relaxed),
             e.injected.load(Relaxed),
+            e.at_once.load(Relaxed),
         ];
         for (o, v) in out.iter_mut().zip(values) {
             *o = v;

@@ -29,6 +29,7 @@ enum File {
     EngineExternalBytes,
     EngineErrors,
     EngineRejected,
+    EngineAtOnce,
     FaultFailNext,
     FaultFailPercent,
     FaultStallMs,
@@ -37,7 +38,7 @@ enum File {
     Carrier,
 }
 
-const FILES: [(File, &CStr, bool); 18] = [
+const FILES: [(File, &CStr, bool); 19] = [
     (File::Engine, c_str!("engine"), false),
     (File::EngineDrivers, c_str!("engine_drivers"), false),
     (File::EngineSelftest, c_str!("engine_selftest"), false),
@@ -58,6 +59,7 @@ const FILES: [(File, &CStr, bool); 18] = [
     ),
     (File::EngineErrors, c_str!("engine_errors"), false),
     (File::EngineRejected, c_str!("engine_rejected"), false),
+    (File::EngineAtOnce, c_str!("engine_at_once"), false),
     (File::FaultFailNext, c_str!("fault_fail_next"), true),
     (File::FaultFailPercent, c_str!("fault_fail_percent"), true),
     (File::FaultStallMs, c_str!("fault_stall_ms"), true),
@@ -124,6 +126,7 @@ impl SysfsGroup for SimSysfs {
             }
             File::EngineErrors => writeln!(out, "{}", stats.errors.load(Relaxed)),
             File::EngineRejected => writeln!(out, "{}", stats.rejected.load(Relaxed)),
+            File::EngineAtOnce => writeln!(out, "{}", stats.at_once.load(Relaxed)),
             File::FaultFailNext => writeln!(out, "{}", engine.faults().fail_next),
             File::FaultFailPercent => writeln!(out, "{}", engine.faults().fail_percent),
             File::FaultStallMs => writeln!(out, "{}", engine.stall_remaining_ms()),
