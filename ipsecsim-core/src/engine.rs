@@ -345,8 +345,14 @@ mod tests {
     fn at_once_only_unlimited_idle_and_without_faults() {
         let none = Faults::default();
         assert!(runs_at_once(0, true, &none, 10));
-        assert!(!runs_at_once(MIN_RATE, true, &none, 10), "a rate is the worker's");
-        assert!(!runs_at_once(0, false, &none, 10), "would overtake queued work");
+        assert!(
+            !runs_at_once(MIN_RATE, true, &none, 10),
+            "a rate is the worker's"
+        );
+        assert!(
+            !runs_at_once(0, false, &none, 10),
+            "would overtake queued work"
+        );
         let mut f = none;
         f.fail_next = 1;
         assert!(!runs_at_once(0, true, &f, 10), "armed failure");

@@ -17,8 +17,8 @@
 //! `AeadRequest::forward`), with key changes kept apart from requests.
 
 use crate::kernel_ext::gfp::Gfp;
-use crate::kernel_ext::{bindings, error as errno};
 use crate::kernel_ext::workqueue_ext::sleep_us;
+use crate::kernel_ext::{bindings, error as errno};
 use core::{
     marker::PhantomPinned,
     pin::Pin,

@@ -220,7 +220,9 @@ impl<T: AeadDriver> AeadRequest<T> {
         let Some(using) = backing.try_use() else {
             return Forward::NotNow(self);
         };
-        let owner = core::ptr::from_ref::<SharedAead>(&backing).cast_mut().cast();
+        let owner = core::ptr::from_ref::<SharedAead>(&backing)
+            .cast_mut()
+            .cast();
         // SAFETY: The request is pending and its buffers and IV stay valid
         // until it is completed (type invariant); `using` holds the backing
         // transform's key. If the helper leaves the sub-request in flight,
@@ -621,9 +623,7 @@ impl<T: AeadDriver> Registration<T> {
                     Ok(()) => 0,
                     // These would tell the submitter to wait for a
                     // completion that never comes.
-                    Err(e) if e == errno::einprogress() || e == code::EBUSY => {
-                        code::EIO.to_errno()
-                    }
+                    Err(e) if e == errno::einprogress() || e == code::EBUSY => code::EIO.to_errno(),
                     Err(e) => e.to_errno(),
                 }
             }

@@ -363,10 +363,7 @@ impl Engine {
     /// A request admitted by [`Engine::admit_at_once`] leaves the queue's
     /// count (done, or queued the usual way instead).
     pub(crate) fn withdraw_at_once(&self, bytes: u64) {
-        self.queue
-            .lock()
-            .occupancy
-            .release(bytes, Class::External);
+        self.queue.lock().occupancy.release(bytes, Class::External);
     }
 
     /// Queues the work `item` of `bytes`, wrapped by `wrap` once admitted;
