@@ -173,6 +173,12 @@ ok "rate 100 MB/s" sysw engine_rate 100000000
 ok "a limited engine queues" $AFALG vector "$DRV"
 ok "nothing done at once with a rate" test "$(sysr engine_at_once)" = $((now0 + 1))
 ok "unlimited for the rest" sysw engine_rate 0
+# The device's own inline work is done at once too (the SAs above are still
+# there): 3 echo requests encrypted and 3 replies decrypted on sim0.
+now0=$(sysr engine_at_once) tx0=$(stat sim0 $A engine_tx_requests)
+ok "unlimited: ping over the offloaded SA" sim_ping $A 192.0.2.2 3
+ok "unlimited: the inline work was done at once" test "$(sysr engine_at_once)" -ge $((now0 + 6))
+ok "unlimited: and counted as inline transmit work" test "$(stat sim0 $A engine_tx_requests)" -ge $((tx0 + 3))
 
 # Deleting the device while a crypto API user holds a transform: the
 # algorithms stay until the user lets go, then disappear; no warning.

@@ -168,9 +168,9 @@ pub(crate) struct EngineStats {
     pub(crate) injected: AtomicU64,
     /// Requests refused because the queue was full.
     pub(crate) rejected: AtomicU64,
-    /// Crypto API requests done at once in the submitter's context
-    /// ([`Engine::admit_at_once`]), counted in `completed` and `errors`
-    /// too.
+    /// Requests done at once in the submitter's context (inline work, and
+    /// crypto API requests by [`Engine::admit_at_once`]), counted in
+    /// `completed` and `errors` too.
     pub(crate) at_once: AtomicU64,
 }
 
@@ -367,7 +367,9 @@ impl Engine {
     }
 
     /// Queues the work `item` of `bytes`, wrapped by `wrap` once admitted;
-    /// a refused item is handed back untouched.
+    /// a refused item is handed back untouched. Inline work that an
+    /// unlimited, idle engine takes is done (and finished) before this
+    /// returns.
     pub(crate) fn submit<I>(
         &self,
         item: I,
@@ -386,6 +388,19 @@ impl Engine {
         let inline = origin != Origin::External;
         let admit = q.occupancy.admit(depth, bytes, inline, may_backlog);
         let class = admit.class(inline);
+        // Inline work on an unlimited, idle engine without faults is done at
+        // once, as crypto API requests are (`admit_at_once`).
+        let idle = !q.running && q.ring.is_empty();
+        if let Some(class) =
+            class.filter(|_| inline && runs_at_once(self.rate(), idle, &q.faults, now_ns()))
+        {
+            drop(q);
+            let mut job = wrap(item);
+            let result = job.run();
+            self.stats.at_once.fetch_add(1, Relaxed);
+            self.retire(Slot { job, class }, result);
+            return Ok(admit);
+        }
         let slot = class.and_then(|_| q.ring.push());
         let (Some(class), Some(entry)) = (class, slot.and_then(|slot| q.slots.get_mut(slot)))
         else {
