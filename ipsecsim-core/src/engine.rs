@@ -328,7 +328,11 @@ impl Faults {
 /// running that the request would overtake, not shut down), and no fault
 /// is armed (failures, stalls and rates are the worker's). An engine that
 /// completes within the submitter's call, as a zero-latency device would:
-/// its completion does not wait for the worker to be scheduled.
+/// its completion does not wait for the worker to be scheduled. Requests
+/// done at once are not serialised with each other: submitters on two CPUs
+/// run side by side, as on a device with several engine queues, and a
+/// crypto API request whose host implementation completes asynchronously
+/// (no SIMD in the submitter's context) may finish after one queued later.
 pub fn runs_at_once(rate: u64, idle: bool, faults: &Faults, now: u64) -> bool {
     rate == 0
         && idle

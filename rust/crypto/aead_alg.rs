@@ -55,7 +55,10 @@ pub trait AeadDriver: Sized + 'static {
 
     /// Takes a request: the driver completes it later with
     /// [`AeadRequest::complete`], or hands it back with the result the
-    /// submitter gets synchronously. May be called in softirq context.
+    /// submitter gets synchronously. May be called in softirq context. Once
+    /// the request is out of the driver's hands (queued, or in flight after
+    /// [`AeadRequest::forward`]) its completion may run at any time, after
+    /// which the transform may be freed: `tfm` is not used after that.
     fn submit(tfm: &Self::Tfm, req: AeadRequest<Self>) -> Submitted<Self>;
 
     /// The transform of the same algorithm that [`AeadRequest::run_on`] and
@@ -227,8 +230,13 @@ impl<T: AeadDriver> AeadRequest<T> {
         // until it is completed (type invariant); `using` holds the backing
         // transform's key. If the helper leaves the sub-request in flight,
         // `forward_callback` gets the request (completed there exactly once:
-        // `self` is forgotten below) and `owner`, a pinned `SharedAead`
-        // whose drop waits for the use given to the request to end.
+        // `self` is forgotten below) and `owner`, the pinned `SharedAead`
+        // of the request's own transform (`T::backing`), which lives while
+        // the request is pending (the crypto API frees a transform only
+        // after its requests) and whose use ends before the request is
+        // completed; its drop also waits for that use. Nothing here touches
+        // the request or its transform after the helper leaves it in flight
+        // (its completion may already have run on another CPU).
         let ret = unsafe {
             bindings::hbond_helper_aead_forward(
                 req.as_ptr(),
@@ -261,8 +269,9 @@ impl<T: AeadDriver> AeadRequest<T> {
         owner: *mut kernel::ffi::c_void,
         err: kernel::ffi::c_int,
     ) {
-        // SAFETY: `owner` is the pinned backing transform the request was
-        // forwarded to, alive until the use given to the request ends.
+        // SAFETY: `owner` is the pinned backing transform in the context of
+        // the request's own transform, alive while the request is pending
+        // (it is until `T::forwarded` completes it, below).
         let backing = unsafe { &*owner.cast::<SharedAead>() };
         // SAFETY: The sub-request is over: the use `forward` gave it ends.
         unsafe { backing.end_use() };

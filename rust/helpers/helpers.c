@@ -568,7 +568,9 @@ static void hbond_aead_forward_done(void *data, int err)
  * waiting: the result when @tfm completed it synchronously, or -EINPROGRESS
  * when @done(@req, @encrypt, @data, result) follows (with bottom halves
  * disabled), as templates over another implementation do. Any context. 1
- * (nothing done) when no atomic memory is left for the sub-request.
+ * (nothing done) when no atomic memory is left for the sub-request or the
+ * implementation's queue is full (it is backlogged only if @req allows it;
+ * a backlogged sub-request is reported as -EINPROGRESS).
  */
 int hbond_helper_aead_forward(struct aead_request *req, struct crypto_aead *tfm, bool encrypt,
 			      void (*done)(struct aead_request *req, bool encrypt, void *data,
@@ -586,14 +588,18 @@ int hbond_helper_aead_forward(struct aead_request *req, struct crypto_aead *tfm,
 	fwd->data = data;
 	fwd->encrypt = encrypt;
 	aead_request_set_tfm(&fwd->sub, tfm);
-	aead_request_set_callback(&fwd->sub, CRYPTO_TFM_REQ_MAY_BACKLOG, hbond_aead_forward_done,
-				  fwd);
+	/* A backlog only where the submitter allows one (never sleeping). */
+	aead_request_set_callback(&fwd->sub, req->base.flags & CRYPTO_TFM_REQ_MAY_BACKLOG,
+				  hbond_aead_forward_done, fwd);
 	aead_request_set_crypt(&fwd->sub, req->src, req->dst, req->cryptlen, req->iv);
 	aead_request_set_ad(&fwd->sub, req->assoclen);
 	err = encrypt ? crypto_aead_encrypt(&fwd->sub) : crypto_aead_decrypt(&fwd->sub);
 	if (err == -EINPROGRESS || err == -EBUSY)
 		return -EINPROGRESS;
 	kfree_sensitive(fwd);
+	/* The backing implementation's queue is full: nothing was done. */
+	if (err == -ENOSPC)
+		return 1;
 	return err;
 }
 

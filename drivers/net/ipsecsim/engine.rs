@@ -456,7 +456,9 @@ impl Engine {
     }
 
     /// Stops the engine: fails every queued request with `-ENODEV` and
-    /// waits for the worker. No request is accepted afterwards. May sleep.
+    /// waits for the worker. No request is accepted afterwards. Work done at
+    /// once is its submitter's: one that was admitted before may still
+    /// finish (holding its own references). May sleep.
     pub(crate) fn shutdown(&self) {
         loop {
             let slot = {
