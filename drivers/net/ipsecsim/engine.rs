@@ -174,6 +174,22 @@ pub(crate) struct EngineStats {
     pub(crate) at_once: AtomicU64,
 }
 
+impl EngineStats {
+    /// Counts a request of `origin` and `bytes` that ended with `result`.
+    fn count(&self, origin: Origin, bytes: u64, result: &Result) {
+        let origin = origin as usize;
+        match result {
+            Ok(()) => {
+                self.completed[origin].fetch_add(1, Relaxed);
+                self.completed_bytes[origin].fetch_add(bytes, Relaxed);
+            }
+            Err(_) => {
+                self.errors.fetch_add(1, Relaxed);
+            }
+        }
+    }
+}
+
 /// A snapshot of the queue.
 pub(crate) struct Load {
     /// Requests queued or running.
@@ -346,16 +362,7 @@ impl Engine {
     /// A request admitted by [`Engine::admit_at_once`] ended with `result`
     /// (its submitter gets it from the caller).
     pub(crate) fn done_at_once(&self, bytes: u64, result: &Result) {
-        let origin = Origin::External as usize;
-        match result {
-            Ok(()) => {
-                self.stats.completed[origin].fetch_add(1, Relaxed);
-                self.stats.completed_bytes[origin].fetch_add(bytes, Relaxed);
-            }
-            Err(_) => {
-                self.stats.errors.fetch_add(1, Relaxed);
-            }
-        }
+        self.stats.count(Origin::External, bytes, result);
         self.stats.at_once.fetch_add(1, Relaxed);
         self.withdraw_at_once(bytes);
     }
@@ -479,17 +486,8 @@ impl Engine {
     /// Counts and finishes a job that left the queue.
     fn retire(&self, slot: Slot, result: Result) {
         let Slot { job, class } = slot;
-        let origin = job.origin() as usize;
         let bytes = job.bytes();
-        match result {
-            Ok(()) => {
-                self.stats.completed[origin].fetch_add(1, Relaxed);
-                self.stats.completed_bytes[origin].fetch_add(bytes, Relaxed);
-            }
-            Err(_) => {
-                self.stats.errors.fetch_add(1, Relaxed);
-            }
-        }
+        self.stats.count(job.origin(), bytes, &result);
         job.finish(result);
         self.queue.lock().occupancy.release(bytes, class);
     }
