@@ -352,7 +352,12 @@ impl Engine {
     /// without faults), counted in the queue until
     /// [`Engine::done_at_once`] or [`Engine::withdraw_at_once`].
     pub(crate) fn admit_at_once(&self, bytes: u64) -> bool {
-        let (rate, depth, now) = (self.rate(), self.depth(), now_ns());
+        let rate = self.rate();
+        if rate != 0 {
+            // A rate is the worker's: no lock taken for nothing.
+            return false;
+        }
+        let (depth, now) = (self.depth(), now_ns());
         let mut q = self.queue.lock();
         let idle = !q.running && q.ring.is_empty() && !q.shut_down;
         runs_at_once(rate, idle, &q.faults, now)
@@ -398,8 +403,8 @@ impl Engine {
         // Inline work on an unlimited, idle engine without faults is done at
         // once, as crypto API requests are (`admit_at_once`).
         let idle = !q.running && q.ring.is_empty();
-        if let Some(class) =
-            class.filter(|_| inline && runs_at_once(self.rate(), idle, &q.faults, now_ns()))
+        if let Some(class) = class
+            .filter(|_| inline && self.rate() == 0 && runs_at_once(0, idle, &q.faults, now_ns()))
         {
             drop(q);
             let mut job = wrap(item);
