@@ -15,7 +15,7 @@ server=$(pgrep -n iperf3)
 sleep 0.5
 
 # Bytes sent by s1, s2, s3 (one process: every exec is slow under TCG).
-txs() { ip netns exec "$A" cat /sys/class/net/s{1,2,3}/hbond_slave/tx_bytes; }
+txs() { local s; for s in s1 s2 s3; do slave_attr $s tx_bytes; done; }
 before=($(txs))
 # One retry: iperf3 3.12's end of test races with 16 streams still writing
 # (the server closes them on TEST_END and the client's write gets a reset,

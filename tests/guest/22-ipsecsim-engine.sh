@@ -16,8 +16,8 @@ ok "set up the pair in two namespaces" sim_setup
 
 # Everything below runs in namespace A, where sim0 and its sysfs live.
 inA() { ip netns exec $A "$@"; }
-sysr() { inA cat "$SYS/$1"; }
-sysw() { inA bash -c "echo $2 > $SYS/$1"; }
+sysr() { ns_cat $A "$SYS/$1"; }
+sysw() { ns_write $A "$SYS/$1" "$2"; }
 
 ENGINE=$(sysr engine)
 DRV="$ENGINE-rfc4106-gcm-aes"

@@ -14,8 +14,8 @@ AFALG="python3 -S $TOP/tools/afalg-aead.py"
 SYS=/sys/class/net/sim0/ipsecsim
 
 inA() { ip netns exec $A "$@"; }
-sysr() { inA cat "$SYS/$1"; }
-sysw() { inA bash -c "echo $2 > $SYS/$1"; }
+sysr() { ns_cat $A "$SYS/$1"; }
+sysw() { ns_write $A "$SYS/$1" "$2"; }
 sysw_b() { ip netns exec $B bash -c "echo $2 > /sys/class/net/sim1/ipsecsim/$1"; }
 
 # poll SECONDS 'CONDITION': until the shell condition holds (evaluated

@@ -23,7 +23,7 @@ setup() {
 	ip -n $A link set veth0 master hb0 || return 1
 }
 
-esp_hw() { ip netns exec $A ethtool -k hb0 | awk '$1 == "esp-hw-offload:" { print $2 }'; }
+esp_hw() { nsx $A ethtool -k hb0 | awk '$1 == "esp-hw-offload:" { print $2 }'; }
 
 # sas [software]: A's SAs offloaded to hb0 (a fresh key per SA), B's in
 # software.
@@ -64,7 +64,7 @@ counters() {
 	local name value
 	while read -r name value; do
 		into[${name%:}]=$value
-	done < <(ip netns exec $A ethtool -S hb0 | awk '$1 ~ /^(tx|rx)_esp_(inline|engine|host|dropped)_packets:$/ { print $1, $2 }')
+	done < <(nsx $A ethtool -S hb0 | awk '$1 ~ /^(tx|rx)_esp_(inline|engine|host|dropped)_packets:$/ { print $1, $2 }')
 }
 
 # only_esp_on WANT FILE...: captures where B received. One with ESP has
@@ -103,7 +103,7 @@ under_traffic() {
 	c1=$(mktemp --suffix .pcap) c2=$(mktemp --suffix .pcap)
 	sim_capture $B sim1 "$c1"; p1=$SIM_CAPTURE_PID
 	sim_capture $B veth1 "$c2"; p2=$SIM_CAPTURE_PID
-	ip netns exec $A ping -q -c 150 -i 0.02 -s 120 -p "$SIM_PATTERN" 192.0.2.2 > /dev/null 2>&1 &
+	nsx $A ping -q -c 150 -i 0.02 -s 120 -p "$SIM_PATTERN" 192.0.2.2 > /dev/null 2>&1 &
 	ping=$!
 	sleep 1
 	"$@" || { echo "failed: $*"; rc=1; }

@@ -26,7 +26,7 @@ sim_key() {
 	echo "0x$hex"
 }
 
-sim_cleanup() { ip netns del $A 2>/dev/null; ip netns del $B 2>/dev/null; true; }
+sim_cleanup() { ns_sys_drop; ip netns del $A 2>/dev/null; ip netns del $B 2>/dev/null; true; }
 
 # sim_setup: the pair, addresses, routes for the tunnel inner prefixes.
 sim_setup() {
@@ -64,7 +64,7 @@ stats() {
 	local dev=$1 ns=$2 k v out=()
 	local -A c=()
 	shift 2
-	while read -r k v; do c[${k%:}]=$v; done < <(ip netns exec "$ns" ethtool -S "$dev")
+	while read -r k v; do c[${k%:}]=$v; done < <(nsx "$ns" ethtool -S "$dev")
 	for k; do out+=("${c[$k]-missing}"); done
 	echo "${out[*]}"
 }
@@ -124,7 +124,7 @@ sim_addrs() {
 sim_offloaded() { [[ $(ip -n "$1" -s xfrm state list spi "$2") == *"crypto offload parameters"* ]]; }
 
 # sim_ping FROM_NS TO_ADDR [COUNT]
-sim_ping() { ip netns exec "$1" ping -q -c "${3:-3}" -i 0.2 -W 2 "$2"; }
+sim_ping() { nsx "$1" ping -q -c "${3:-3}" -i 0.2 -W 2 "$2"; }
 
 # sim_tcp SERVER_NS SERVER_ADDR CLIENT_NS BYTES: a TCP transfer of BYTES
 # from the client to the server; checks that all bytes arrived.
@@ -176,7 +176,7 @@ sim_capture_stop() {
 # ("ipsecsim-plaintx")
 SIM_PATTERN=697073656373696d2d706c61696e7478
 SIM_PATTERN_TEXT=ipsecsim-plaintx
-sim_ping_pattern() { ip netns exec "$1" ping -q -c "$3" -i 0.2 -W 2 -s 120 -p "$SIM_PATTERN" "$2"; }
+sim_ping_pattern() { nsx "$1" ping -q -c "$3" -i 0.2 -W 2 -s 120 -p "$SIM_PATTERN" "$2"; }
 
 # sim_only_esp FILE I1 I2 MODE: a capture taken on the receiving device has
 # ESP, none of it carrying the pings' payload in clear, and no packet between

@@ -9,6 +9,7 @@ A=${A:-hb-a}
 B=${B:-hb-b}
 
 topology_cleanup() {
+	ns_sys_drop
 	ip netns del "$A" 2>/dev/null
 	ip netns del "$B" 2>/dev/null
 	true
@@ -39,27 +40,21 @@ team_topology() {
 		echo "link set bond0 up"
 		for ((i = 1; i <= n; i++)); do echo "link set p$i up"; done
 	} | ip -n "$B" -batch - || return 1
-	wait_for 5 "ip netns exec $A ping -c 1 -W 1 192.0.2.2"
+	wait_for 5 "nsx $A ping -c 1 -W 1 192.0.2.2"
 }
 
 # hbond_opt NAME: read an option from sysfs (inside $A).
-hbond_opt() {
-	ip netns exec "$A" cat "/sys/class/net/hb0/hbond/$1"
-}
+hbond_opt() { ns_cat "$A" "/sys/class/net/hb0/hbond/$1"; }
 
 # hbond_set NAME VALUE: write an option through sysfs (inside $A).
-hbond_set() {
-	ip netns exec "$A" bash -c "echo $2 > /sys/class/net/hb0/hbond/$1"
-}
+hbond_set() { ns_write "$A" "/sys/class/net/hb0/hbond/$1" "$2"; }
 
 # slave_attr DEV NAME: read a slave's sysfs attribute (inside $A).
-slave_attr() {
-	ip netns exec "$A" cat "/sys/class/net/$1/hbond_slave/$2"
-}
+slave_attr() { ns_cat "$A" "/sys/class/net/$1/hbond_slave/$2"; }
 
 # lost_pings COUNT INTERVAL: pings 192.0.2.2 from $A; prints how many were lost.
 lost_pings() {
-	ip netns exec "$A" ping -q -c "$1" -i "$2" -W 1 192.0.2.2 2>/dev/null |
+	nsx "$A" ping -q -c "$1" -i "$2" -W 1 192.0.2.2 2>/dev/null |
 		sed -nE 's/^([0-9]+) packets transmitted, ([0-9]+) received.*/\1 \2/p' |
 		awk '{print $1 - $2}'
 }
