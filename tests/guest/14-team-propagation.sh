@@ -15,8 +15,8 @@ detail() {
 	local line
 	line=$(ip -n $A -d -o link show dev "$1") && [[ $line =~ \ $2\ ([0-9]+) ]] && echo "${BASH_REMATCH[1]}"
 }
-feat() { ip netns exec $A ethtool -k "$1" | sed -nE "s/^$2: (on|off).*/\1/p"; }
-ethk() { ip netns exec $A ethtool -K "$@" > /dev/null; }
+feat() { nsx $A ethtool -k "$1" | sed -nE "s/^$2: (on|off).*/\1/p"; }
+ethk() { nsx $A ethtool -K "$@" > /dev/null; }
 # pkts DIR: the team's packet count and its difference to s1 + s2, from one dump.
 # (Parsed in this shell: jq takes about a second to start under TCG.)
 pkts() {
@@ -29,7 +29,7 @@ pkts() {
 	[ -n "${p[hb0]}" ] || { echo "no hb0 in the dump"; return 1; }
 	echo "${p[hb0]} $((p[hb0] - ${p[s1]:-0} - ${p[s2]:-0}))"
 }
-active_is() { wait_for 5 "test \"\$(ip netns exec $A cat /sys/class/net/$1/hbond/active_slave)\" = $2"; }
+active_is() { wait_for 5 "test \"\$(ns_cat $A /sys/class/net/$1/hbond/active_slave)\" = $2"; }
 
 ok "topology: aft team with two veth slaves" team_topology aft 2
 # No IPv6 chatter: the statistics checks compare counters at rest.
@@ -40,7 +40,7 @@ ok "team MTU 9000 accepted" ip -n $A link set hb0 mtu 9000
 ok "every slave follows the team MTU" test "$(mtu_of s1)/$(mtu_of s2)" = 9000/9000
 ip -n $B link set bond0 mtu 9000
 ok "9000-byte packets pass through the team" \
-	ip netns exec $A ping -c 2 -i 0.2 -W 2 -M do -s 8972 192.0.2.2
+	nsx $A ping -c 2 -i 0.2 -W 2 -M do -s 8972 192.0.2.2
 ok "a slave's MTU can still be changed directly" ip -n $A link set s2 mtu 4000
 ok "the team and the other slave keep 9000" test "$(mtu_of hb0)/$(mtu_of s1)/$(mtu_of s2)" = 9000/9000/4000
 ok "the next team MTU change applies to every slave" \
@@ -80,7 +80,7 @@ ok "one slave without tx checksumming: the team keeps it (that slave checksums i
 	test "$(feat s1 tx-checksumming)/$(feat hb0 tx-checksumming)" = off/on
 ethk s2 tx off
 ok "no slave with tx checksumming: still on on the team (as bonding)" test "$(feat hb0 tx-checksumming)" = on
-ok "traffic still passes (the slaves checksum in software)" ip netns exec $A ping -c 2 -i 0.2 -W 2 192.0.2.2
+ok "traffic still passes (the slaves checksum in software)" nsx $A ping -c 2 -i 0.2 -W 2 192.0.2.2
 ethk s1 tx on
 ethk s2 tx on
 ethk s1 sg off
@@ -92,7 +92,7 @@ ethk s2 sg off
 ok "release the slaves without it" bash -c "ip -n $A link set s1 nomaster && ip -n $A link set s2 nomaster"
 ethk s2 sg on
 ok "enslave one with it: on on the team" \
-	bash -c "ip -n $A link set s2 master hb0 && ip netns exec $A ethtool -k hb0 | grep -q '^scatter-gather: on'"
+	bash -c "ip -n $A link set s2 master hb0 && nsx $A ethtool -k hb0 | grep -q '^scatter-gather: on'"
 ethk s1 sg on
 ok "re-enslave s1" ip -n $A link set s1 master hb0
 ok "make s1 active" hbond_set active_slave s1
@@ -110,11 +110,11 @@ ok "with it back the team has it off" test "$(feat hb0 tx-nocache-copy)" = off
 ethk s1 tx-nocache-copy off
 
 # --- statistics --------------------------------------------------------
-ok "ping works" ip netns exec $A ping -c 1 -W 2 192.0.2.2
+ok "ping works" nsx $A ping -c 1 -W 2 192.0.2.2
 sleep 1
 read -r tx0 otx0 < <(pkts tx)
 read -r rx0 orx0 < <(pkts rx)
-ip netns exec $A ping -q -c 50 -i 0.02 -W 1 192.0.2.2 > /dev/null
+nsx $A ping -q -c 50 -i 0.02 -W 1 192.0.2.2 > /dev/null
 sleep 0.5
 read -r tx1 otx1 < <(pkts tx)
 read -r rx1 orx1 < <(pkts rx)
@@ -126,7 +126,7 @@ sum=$(( $(slave_attr s1 tx_packets) + $(slave_attr s2 tx_packets) ))
 ok "team tx packets >= what the team sent through its slaves ($tx1 >= $sum)" test "$tx1" -ge "$sum"
 ip -n $B link set p1 down
 ok "failover to s2" active_is hb0 s2
-ip netns exec $A ping -q -c 30 -i 0.02 -W 1 192.0.2.2 > /dev/null
+nsx $A ping -q -c 30 -i 0.02 -W 1 192.0.2.2 > /dev/null
 sleep 0.5
 read -r tx2 otx2 < <(pkts tx)
 ok "after failover the team counts traffic on the new slave (tx +$((tx2 - tx1)))" test $((tx2 - tx1)) -ge 30
@@ -134,7 +134,7 @@ ok "and still grows exactly as the slaves (tx $otx1 -> $otx2)" test "$otx1" = "$
 ok "release s1" ip -n $A link set s1 nomaster
 read -r tx3 _ < <(pkts tx)
 ok "counters stay monotonic across the release ($tx2 -> $tx3)" test "$tx3" -ge "$tx2"
-ip netns exec $A ping -q -c 10 -i 0.02 -W 1 192.0.2.2 > /dev/null
+nsx $A ping -q -c 10 -i 0.02 -W 1 192.0.2.2 > /dev/null
 read -r tx4 _ < <(pkts tx)
 ok "and keep counting ($tx3 -> $tx4)" test $((tx4 - tx3)) -ge 10
 
@@ -161,7 +161,7 @@ for i in 1 2; do
 done
 ip -n $A link set fb0 up
 ok "a veth reports 10000 Mb/s, a bond of two veths 20000 Mb/s" \
-	wait_for 5 "test \"\$(ip netns exec $A ethtool vs1 | grep -o '[0-9]*Mb/s')/\$(ip netns exec $A ethtool fb0 | grep -o '[0-9]*Mb/s')\" = 10000Mb/s/20000Mb/s"
+	wait_for 5 "test \"\$(nsx $A ethtool vs1 | grep -o '[0-9]*Mb/s')/\$(nsx $A ethtool fb0 | grep -o '[0-9]*Mb/s')\" = 10000Mb/s/20000Mb/s"
 ok "enslave the veth, then the bond" bash -c "ip -n $A link set vs1 master hbs && ip -n $A link set fb0 master hbs"
 ok "the veth (first) is active" active_is hbs vs1
 ok "primary_reselect better" hbs_set primary_reselect better

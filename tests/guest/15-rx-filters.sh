@@ -32,7 +32,7 @@ bare() { no_group "$1" && no_uc "$1" "$MV" && test "$(counts "$1")" = 0/0; }
 link_up() { wait_for 5 "test \"\$(link_field $1 $A ' state ([A-Z]+) ')\" = UP"; }
 # cond SHELL-CONDITION: a condition over the helpers above, in this shell.
 cond() { eval "$1"; }
-active_is() { wait_for 5 "test \"\$(ip netns exec $A cat /sys/class/net/hb0/hbond/active_slave)\" = $1"; }
+active_is() { wait_for 5 "test \"\$(ns_cat $A /sys/class/net/hb0/hbond/active_slave)\" = $1"; }
 
 # --- AFT ---------------------------------------------------------------
 ok "topology: aft team with two veth slaves" team_topology aft 2
@@ -88,7 +88,7 @@ ok "ip link set hb0 address $NEW" ip -n $A link set hb0 address $NEW
 ok "AFT: every slave follows the team's address" \
 	test "$(mac_of hb0 $A)/$(mac_of s1 $A)/$(mac_of s2 $A)" = $NEW/$NEW/$NEW
 ok "traffic after the address change" \
-	bash -c "ip netns exec $B ip neigh flush dev bond0; ip netns exec $A ping -c 2 -i 0.3 -W 2 192.0.2.2"
+	bash -c "ip netns exec $B ip neigh flush dev bond0; nsx $A ping -c 2 -i 0.3 -W 2 192.0.2.2"
 
 # --- VLAN --------------------------------------------------------------
 # hb0 filters VLANs (NETIF_F_HW_VLAN_CTAG_FILTER): without its
@@ -100,7 +100,7 @@ ok "hb0.10 created (hb0 takes VLAN 10 for its slaves)" \
 		ip -n $A addr add 198.51.100.1/24 dev hb0.10 && ip -n $B addr add 198.51.100.2/24 dev bond0.10 &&
 		ip -n $A link set hb0.10 up && ip -n $B link set bond0.10 up"
 ok "VLAN 10 traffic through hb0.10" \
-	wait_for 5 "ip netns exec $A ping -c 1 -W 1 198.51.100.2"
+	wait_for 5 "nsx $A ping -c 1 -W 1 198.51.100.2"
 ok "hb0.10 deleted" ip -n $A link del hb0.10
 
 # --- ALB ---------------------------------------------------------------
@@ -123,6 +123,6 @@ ok "ip link set hb0 address to s2's" ip -n $A link set hb0 address "$S2"
 ok "ALB: the receive slave takes it, s2 the team's old one: no two alike" \
 	test "$(mac_of hb0 $A)/$(mac_of s1 $A)/$(mac_of s2 $A)" = "$S2/$S2/$NEW"
 ok "traffic after the address changes" \
-	bash -c "ip netns exec $B ip neigh flush dev bond0; ip netns exec $A ping -c 2 -i 0.3 -W 2 192.0.2.2"
+	bash -c "ip netns exec $B ip neigh flush dev bond0; nsx $A ping -c 2 -i 0.3 -W 2 192.0.2.2"
 
 tap_done

@@ -28,7 +28,7 @@ HOST_GCM=$(awk 'BEGIN { RS = ""; FS = "\n" }
 ok "ipsecsim reports its engine ($ENGINE) and its rfc4106 driver" \
 	in_a grep -qx "$DRV" $SIMSYS/engine_drivers
 ok "ethtool -i sim0 names the engine as bus-info" \
-	bash -c "ip netns exec $A ethtool -i sim0 | grep -qx 'bus-info: $ENGINE'"
+	bash -c "nsx $A ethtool -i sim0 | grep -qx 'bus-info: $ENGINE'"
 
 ok "create the team and enslave sim0 and veth0" bash -c \
 	"ip -n $A link add hb0 type hbond && ip -n $A link set sim0 master hb0 && ip -n $A link set veth0 master hb0"
@@ -147,9 +147,9 @@ ok "sysfs: an empty write is auto too (veth0: nothing to discover)" sys_set veth
 ok "veth0: engine none under auto" sys_is veth0 none 0
 
 # A feature change of the slave.
-ok "ethtool -K sim0 esp-hw-offload off" ip netns exec $A ethtool -K sim0 esp-hw-offload off
+ok "ethtool -K sim0 esp-hw-offload off" nsx $A ethtool -K sim0 esp-hw-offload off
 ok "sim0: inline_esp 0, the engine stays" engine_is sim0 "$DRV" 0
-ok "ethtool -K sim0 esp-hw-offload on" ip netns exec $A ethtool -K sim0 esp-hw-offload on
+ok "ethtool -K sim0 esp-hw-offload on" nsx $A ethtool -K sim0 esp-hw-offload on
 ok "sim0: inline_esp 1 again" sys_is sim0 "$DRV" 1
 
 show_has_engine() { ctl show hb0 | grep -qE "^    engine +$1\$"; }

@@ -10,20 +10,20 @@
 trap sim_cleanup EXIT
 
 ok "set up the pair in two namespaces" sim_setup
-ok "esp-hw-offload is on by default" bash -c "ip netns exec $A ethtool -k sim0 | grep -q '^esp-hw-offload: on'"
+ok "esp-hw-offload is on by default" bash -c "nsx $A ethtool -k sim0 | grep -q '^esp-hw-offload: on'"
 # Switching the feature off really hands the crypto to software, and back.
 ok "SAs for the switch" sim_sas 4 transport $KEY128 no no
 switch_off_on() {
 	local tx0 rx0 tx1 rx1 tx2 rx2
 	read -r tx0 rx0 < <(stats sim0 $A ipsec_tx_packets ipsec_rx_packets)
-	ip netns exec $A ethtool -K sim0 esp-hw-offload off || return 1
-	ip netns exec $A ethtool -k sim0 | grep -q '^esp-hw-offload: off' || { echo "still on"; return 1; }
+	nsx $A ethtool -K sim0 esp-hw-offload off || return 1
+	nsx $A ethtool -k sim0 | grep -q '^esp-hw-offload: off' || { echo "still on"; return 1; }
 	sim_ping $A 192.0.2.2 3 || { echo "no traffic with the offload off"; return 1; }
 	read -r tx1 rx1 < <(stats sim0 $A ipsec_tx_packets ipsec_rx_packets)
 	echo "off: inline tx $tx0 -> $tx1, rx $rx0 -> $rx1"
 	[ "$tx1/$rx1" = "$tx0/$rx0" ] || return 1
-	ip netns exec $A ethtool -K sim0 esp-hw-offload on || return 1
-	ip netns exec $A ethtool -k sim0 | grep -q '^esp-hw-offload: on' || { echo "still off"; return 1; }
+	nsx $A ethtool -K sim0 esp-hw-offload on || return 1
+	nsx $A ethtool -k sim0 | grep -q '^esp-hw-offload: on' || { echo "still off"; return 1; }
 	sim_ping $A 192.0.2.2 3 || return 1
 	read -r tx2 rx2 < <(stats sim0 $A ipsec_tx_packets ipsec_rx_packets)
 	echo "on: inline tx $tx2, rx $rx2"

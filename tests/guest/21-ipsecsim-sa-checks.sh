@@ -30,11 +30,11 @@ ok "SA count" test "$(stat sim0 $A ipsec_sa_added)" -ge 1
 ok "traffic SAs" sim_sas 4 transport $KEY128 no no
 ok "ping with offload" sim_ping $A 192.0.2.2 3
 tx0=$(stat sim0 $A ipsec_tx_packets)
-ok "switch esp-hw-offload off" ip netns exec $A ethtool -K sim0 esp-hw-offload off
-ok "feature is off" bash -c "ip netns exec $A ethtool -k sim0 | grep -q '^esp-hw-offload: off'"
+ok "switch esp-hw-offload off" nsx $A ethtool -K sim0 esp-hw-offload off
+ok "feature is off" bash -c "nsx $A ethtool -k sim0 | grep -q '^esp-hw-offload: off'"
 ok "ping with offload off (software fallback)" sim_ping $A 192.0.2.2 3
 ok "no inline work while off" test "$(stat sim0 $A ipsec_tx_packets)" = "$tx0"
-ok "switch esp-hw-offload on" ip netns exec $A ethtool -K sim0 esp-hw-offload on
+ok "switch esp-hw-offload on" nsx $A ethtool -K sim0 esp-hw-offload on
 ok "ping with offload on again" sim_ping $A 192.0.2.2 3
 ok "inline work resumed" test "$(stat sim0 $A ipsec_tx_packets)" -gt "$tx0"
 
@@ -49,7 +49,7 @@ xfrm_stat() { ip netns exec $A awk -v n="$1" '$1 == n { print $2 }' /proc/net/xf
 # sa_failed: the SA's integrity failures (ip -s xfrm state: "failed N").
 sa_failed() { ip -n $A -s xfrm state get src 192.0.2.2 dst 192.0.2.1 proto esp spi 0x1002 | sed -n 's/.* failed \([0-9]*\).*/\1/p'; }
 fail0=$(stat sim0 $A ipsec_rx_auth_failed) proto0=$(xfrm_stat XfrmInStateProtoError) safail0=$(sa_failed)
-ok "ping with a wrong key fails" bash -c "! ip netns exec $B ping -q -c 3 -i 0.2 -W 1 192.0.2.1"
+ok "ping with a wrong key fails" bash -c "! nsx $B ping -q -c 3 -i 0.2 -W 1 192.0.2.1"
 ok "authentication failures counted by sim0" test "$(stat sim0 $A ipsec_rx_auth_failed)" -ge $((fail0 + 3))
 ok "xfrm counted them: XfrmInStateProtoError $proto0 -> $(xfrm_stat XfrmInStateProtoError)" test "$(xfrm_stat XfrmInStateProtoError)" -ge $((proto0 + 3))
 ok "the SA counted integrity failures: $safail0 -> $(sa_failed)" test "$(sa_failed)" -ge $((safail0 + 3))

@@ -49,7 +49,7 @@ crypto_entry() {
 ok "engine is named ipsecsim-engine-N" grep -qxE 'ipsecsim-engine-[0-9]+' <<< "$ENGINE"
 ok "sysfs lists both driver names" test "$(sysr engine_drivers | tr '\n' ' ')" = "$DRV $GCM_DRV "
 ok "ethtool -i bus-info names the engine" grep -qx "bus-info: $ENGINE" <<< "$(inA ethtool -i sim0)"
-ok "peer has its own engine" test "$(ip netns exec $B cat /sys/class/net/sim1/ipsecsim/engine)" != "$ENGINE"
+ok "peer has its own engine" test "$(ns_cat $B /sys/class/net/sim1/ipsecsim/engine)" != "$ENGINE"
 both_tested() { [ "$(crypto_entry $DRV selftest)" = passed ] && [ "$(crypto_entry $GCM_DRV selftest)" = passed ]; }
 ok "self-tests passed (/proc/crypto)" poll 20 both_tested
 ok "self-tests passed (sysfs)" test "$(sysr engine_selftest)" = passed
@@ -124,7 +124,7 @@ ok "inline TX went through the engine" test "$(stat sim0 $A engine_tx_requests)"
 ok "inline RX went through the engine" test "$(sysr engine_rx_bytes)" -gt 0
 txerr0=$(stat sim0 $A ipsec_tx_errors)
 ok "fail 100 percent of the engine's work" sysw fault_fail_percent 100
-ok "ping fails while the engine fails" bash -c "! ip netns exec $A ping -c 3 -i 0.2 -W 1 192.0.2.2"
+ok "ping fails while the engine fails" bash -c "! nsx $A ping -c 3 -i 0.2 -W 1 192.0.2.2"
 ok "failed packets counted as TX errors (never sent in clear)" test "$(stat sim0 $A ipsec_tx_errors)" -gt "$txerr0"
 ok "stop failing" sysw fault_fail_percent 0
 ok "device recovers" sim_ping $A 192.0.2.2 3
@@ -132,7 +132,7 @@ ok "device recovers" sim_ping $A 192.0.2.2 3
 # Carrier loss: the link goes down, the engine keeps serving.
 ok "pull the cable" sysw carrier 0
 ok "no carrier on sim0" test "$(inA cat /sys/class/net/sim0/carrier)" = 0
-ok "no carrier on the peer" test "$(ip netns exec $B cat /sys/class/net/sim1/carrier)" = 0
+ok "no carrier on the peer" test "$(ns_cat $B /sys/class/net/sim1/carrier)" = 0
 ok "ip shows NO-CARRIER" grep -q NO-CARRIER <<< "$(ip -n $A link show sim0)"
 ok "engine still works without carrier" $AFALG vector "$DRV"
 ok "plug the cable back" sysw carrier 1

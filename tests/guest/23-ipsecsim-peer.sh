@@ -78,7 +78,7 @@ ok "sim0 in A, sim1 in B" test "$(sims $A)/$(sims $B)" = "sim0/sim1"
 ok "traffic crosses the namespaces" bash -c "
 	ip -n $A addr add 192.0.2.1/24 dev sim0 && ip -n $B addr add 192.0.2.2/24 dev sim1 &&
 	ip -n $A link set sim0 up && ip -n $B link set sim1 up &&
-	ip netns exec $A ping -q -c 2 -i 0.2 -W 2 192.0.2.2"
+	nsx $A ping -q -c 2 -i 0.2 -W 2 192.0.2.2"
 # (Not in bash -c, where sims is not defined: that check always passed.)
 del_sim1() { ip -n $B link del sim1 && test -z "$(sims $A)" && test -z "$(sims $B)"; }
 ok "deleting sim1 (in B) deletes sim0 (in A)" del_sim1

@@ -94,7 +94,7 @@ queue_full_rx() {
 	sysw engine_depth 2 && sysw fault_stall_ms 30000 || return 1
 	# The first two requests wait in the stalled queue; the rest cannot
 	# be queued.
-	out=$(ip netns exec $B ping -c 6 -i 0.3 -W 1 192.0.2.1)
+	out=$(nsx $B ping -c 6 -i 0.3 -W 1 192.0.2.1)
 	sysw fault_stall_ms 0
 	n=$(received "$out")
 	echo "$out"
@@ -118,7 +118,7 @@ inline_share() {
 	# (Python starts slowly in a loaded TCG guest.)
 	poll 90 '[ "$(sysr engine_in_flight)" -ge 8 ]' || { echo "in flight: $(sysr engine_in_flight), stall left $(sysr fault_stall_ms) ms"; rc=1; }
 	rx0=$(stat sim0 $A engine_rx_requests)
-	ip netns exec $B ping -q -c 3 -i 0.3 -W 1 192.0.2.1
+	nsx $B ping -q -c 3 -i 0.3 -W 1 192.0.2.1
 	sysw fault_stall_ms 0
 	wait $afalg || rc=1
 	[ $rc = 0 ] || cat /tmp/ipsecsim-share.out

@@ -22,14 +22,14 @@ ok "an SA offloaded to hb0 now stays in software" bash -c "
 	! ip -n $A -s xfrm state list spi 0x25ff | grep -q 'crypto offload parameters' &&
 	ip -n $A xfrm state delete src 192.0.2.1 dst 192.0.2.9 proto esp spi 0x25ff"
 ok "enslave sim0" ip -n $A link set sim0 master hb0
-ok "hb0 with sim0: esp-hw-offload on" wait_for 5 "test \"\$(ip netns exec $A ethtool -k hb0 | awk '\$1 == \"esp-hw-offload:\" { print \$2 }')\" = on"
+ok "hb0 with sim0: esp-hw-offload on" wait_for 5 "test \"\$(nsx $A ethtool -k hb0 | awk '\$1 == \"esp-hw-offload:\" { print \$2 }')\" = on"
 ok "hb0 offers neither ESP checksum nor ESP segmentation offload" bash -c "
-	ip netns exec $A ethtool -k hb0 | grep -q '^esp-tx-csum-hw-offload: off' &&
-	ip netns exec $A ethtool -k hb0 | grep -q '^tx-esp-segmentation: off'"
+	nsx $A ethtool -k hb0 | grep -q '^esp-tx-csum-hw-offload: off' &&
+	nsx $A ethtool -k hb0 | grep -q '^tx-esp-segmentation: off'"
 ip -n $A addr add 192.0.2.1/24 dev hb0
 ip -n $A link set hb0 up
 ok "sim0 made the active slave" ip -n $A link set hb0 type hbond active_slave sim0
-ok "the peer answers through hb0" wait_for 10 "ip netns exec $A ping -c 1 -W 1 192.0.2.2"
+ok "the peer answers through hb0" wait_for 10 "nsx $A ping -c 1 -W 1 192.0.2.2"
 
 added0=$(stat sim0 $A ipsec_sa_added)
 ok "SAs offloaded to hb0, software on the peer" sas
@@ -45,7 +45,7 @@ through veth1 "AFT, veth0 active" engine
 # The same on an unlimited engine, which does the team's requests at once in
 # the submitter's context (the benchmark's configuration).
 rate_file=/sys/class/net/sim0/ipsecsim/engine_rate
-rate0=$(ip netns exec $A cat $rate_file)
+rate0=$(ns_cat $A $rate_file)
 ok "sim0's engine unlimited" ip netns exec $A sh -c "echo 0 > $rate_file"
 read -r once0 < <(stats sim0 $A engine_at_once)
 through veth1 "AFT, veth0 active, unlimited engine" engine
@@ -75,14 +75,14 @@ ok "the refused SAs did not reach sim0" test "$(stat sim0 $A ipsec_sa_added)" -e
 for spi in 0x25f2 0x25f3; do ip -n $A xfrm state delete src 192.0.2.1 dst 192.0.2.9 proto esp spi $spi; done
 
 ok "esp-hw-offload off on hb0 (ethtool -K)" bash -c "
-	ip netns exec $A ethtool -K hb0 esp-hw-offload off && ip netns exec $A ethtool -k hb0 | grep -q '^esp-hw-offload: off'"
+	nsx $A ethtool -K hb0 esp-hw-offload off && nsx $A ethtool -k hb0 | grep -q '^esp-hw-offload: off'"
 ok "no new SA offloads with the feature off" bash -c "
 	ip -n $A xfrm state add src 192.0.2.1 dst 192.0.2.9 proto esp spi 0x25f4 mode transport \
 		aead 'rfc4106(gcm(aes))' $(sim_key "$KEY128") 128 offload dev hb0 dir out &&
 	! ip -n $A -s xfrm state list spi 0x25f4 | grep -q 'crypto offload parameters'"
 ip -n $A xfrm state delete src 192.0.2.1 dst 192.0.2.9 proto esp spi 0x25f4 2>/dev/null
 ok "esp-hw-offload back on" bash -c "
-	ip netns exec $A ethtool -K hb0 esp-hw-offload on && ip netns exec $A ethtool -k hb0 | grep -q '^esp-hw-offload: on'"
+	nsx $A ethtool -K hb0 esp-hw-offload on && nsx $A ethtool -k hb0 | grep -q '^esp-hw-offload: on'"
 
 # Releasing the home: its SAs leave sim0's driver, the team withdraws the
 # offload (no inline-capable slave left) and traffic goes on in software.
@@ -93,13 +93,13 @@ logged0=$(withdrawn)
 ok "release sim0 with SAs homed on it, under traffic: only ESP on both wires" under_traffic all ip -n $A link set sim0 nomaster
 ok "esp-hw-offload withdrawn" test "$(esp_hw)" = off
 ok "the team logged the withdrawal once" test "$(withdrawn)" = $((logged0 + 1))
-ok "traffic continues in software over veth0" wait_for 10 "ip netns exec $A ping -c 1 -W 1 192.0.2.2"
+ok "traffic continues in software over veth0" wait_for 10 "nsx $A ping -c 1 -W 1 192.0.2.2"
 through veth1 "after the release" host
 ok "ip xfrm state flush" ip -n $A xfrm state flush
 ok "no SA left" test -z "$(ip -n $A xfrm state list)"
 ok "sim0 back in the team: offload advertised again" bash -c "
 	ip -n $A link set sim0 master hb0 && ip -n $A link set hb0 type hbond active_slave sim0 &&
-	ip netns exec $A ethtool -k hb0 | grep -q '^esp-hw-offload: on'"
+	nsx $A ethtool -k hb0 | grep -q '^esp-hw-offload: on'"
 ok "new SAs offload again" bash -c "$(declare -f sas offloaded_to_hb0 sim_key); A=$A B=$B KEY128=$KEY128; sas && offloaded_to_hb0 0x2501 && offloaded_to_hb0 0x2502"
 # (The inline path itself was shown above: pings are enough here.)
 reenslaved_inline() {

@@ -24,7 +24,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 # up: addresses, hb0 up, the peer answers.
 up() {
 	ip -n $A addr add 192.0.2.1/24 dev hb0 && ip -n $A link set hb0 up &&
-		wait_for 10 "ip netns exec $A ping -c 1 -W 1 192.0.2.2"
+		wait_for 10 "nsx $A ping -c 1 -W 1 192.0.2.2"
 }
 
 # spread WANT: 16 TCP flows of one SA pair (iperf3, its exit status
@@ -112,7 +112,7 @@ v6_traffic() {
 	c1=$(mktemp --suffix .pcap) c2=$(mktemp --suffix .pcap)
 	sim_capture $B sim1 "$c1"; p1=$SIM_CAPTURE_PID
 	sim_capture $B veth1 "$c2"; p2=$SIM_CAPTURE_PID
-	ip netns exec $A ping -q -c 5 -i 0.2 -W 2 -s 120 -p "$SIM_PATTERN" 2001:db8:1::2 || { echo "ping failed"; rc=1; }
+	nsx $A ping -q -c 5 -i 0.2 -W 2 -s 120 -p "$SIM_PATTERN" 2001:db8:1::2 || { echo "ping failed"; rc=1; }
 	sim_tcp $B 2001:db8:1::2 $A 100000 || rc=1
 	sim_tcp $A 2001:db8:1::1 $B 100000 || rc=1
 	SIM_CAPTURE_PID=$p1 sim_capture_stop
@@ -151,7 +151,7 @@ ok "ALB without sim0's engine: all of it inline, none dropped" bash -c "
 	test ${s3[tx_esp_inline_packets]} -gt ${s2[tx_esp_inline_packets]} && test ${s3[tx_esp_dropped_packets]} = ${s2[tx_esp_dropped_packets]}"
 
 # --- An engine lent by name to a slave without one; engine none withdraws.
-DRV=$(ip netns exec $A cat /sys/class/net/sim0/ipsecsim/engine)-rfc4106-gcm-aes
+DRV=$(ns_cat $A /sys/class/net/sim0/ipsecsim/engine)-rfc4106-gcm-aes
 ok "sim0 released" ip -n $A link set sim0 nomaster
 ok "hb0 over veth0 alone: esp-hw-offload off" test "$(esp_hw)" = off
 ok "veth0 given sim0's engine ($DRV)" ip -n $A link set veth0 type hbond_slave engine "$DRV"
@@ -173,7 +173,7 @@ ok "a new SA stays in software" bash -c "
 ip -n $A xfrm state delete src 192.0.2.1 dst 192.0.2.9 proto esp spi 0x26ff
 through veth1 "without an engine" host
 ok "veth0 given sim0's engine again: esp-hw-offload on" bash -c "
-	ip -n $A link set veth0 type hbond_slave engine '$DRV' && ip netns exec $A ethtool -k hb0 | grep -q '^esp-hw-offload: on'"
+	ip -n $A link set veth0 type hbond_slave engine '$DRV' && nsx $A ethtool -k hb0 | grep -q '^esp-hw-offload: on'"
 ok "new SAs offload again" sas_offloaded
 
 # --- Teardown while ESP flows: only ESP on the peer's wires.
@@ -193,7 +193,7 @@ team_again() {
 }
 ok "hb0 again over veth0 and sim0" team_again
 ok "SAs offloaded to hb0 again" sas_offloaded
-ok "the peer answers through hb0" wait_for 10 "ip netns exec $A ping -c 1 -W 1 192.0.2.2"
+ok "the peer answers through hb0" wait_for 10 "nsx $A ping -c 1 -W 1 192.0.2.2"
 ok "rmmod hbond under traffic: only ESP on the wires" under_traffic any rmmod hbond
 ok "hbond loaded again" insmod "$top/hbond.ko"
 ok "no hbond device left" test -z "$(link_names $A type hbond)"

@@ -86,7 +86,7 @@ ok "enslave sim0" ip -n $A link set sim0 master hb0
 ip -n $A addr add 192.0.2.1/24 dev hb0
 ip -n $A link set hb0 up
 ok "veth0 made the active slave" ip -n $A link set hb0 type hbond active_slave veth0
-ok "the peer answers through hb0" wait_for 10 "ip netns exec $A ping -c 1 -W 1 192.0.2.2"
+ok "the peer answers through hb0" wait_for 10 "nsx $A ping -c 1 -W 1 192.0.2.2"
 ok "SAs offloaded to hb0, software on the peer" sas
 ok "outbound SA offloaded to hb0" offloaded_to_hb0 0x2501
 
@@ -97,7 +97,7 @@ ok "before: sim0's engine counters in netlink, sysfs and hbondctl" \
 ok "before: both SAs listed in hbond_esp/sas" \
 	bash -c "[ '${S0[sa/$OUT_SA/dir]-}' = out ] && [ '${S0[sa/$IN_SA/dir]-}' = in ]"
 ok "ping -c $PINGS through hb0 (every reply within the deadline)" \
-	ip netns exec $A ping -q -c $PINGS -i 0.05 -w 20 192.0.2.2
+	nsx $A ping -q -c $PINGS -i 0.05 -w 20 192.0.2.2
 snap S1
 
 # Each echo request was encrypted and each reply decrypted on sim0's

@@ -40,10 +40,10 @@ setup() {
 	for d in p0 p1 br0; do ip -n $B link set $d up; done
 	ip -n $A link set bond0 up
 	ip netns exec $A sh -c 'echo s0 > /sys/class/net/bond0/bonding/active_slave' || return 1
-	wait_for 10 "ip netns exec $A ping -c 1 -W 1 192.0.2.2"
+	wait_for 10 "nsx $A ping -c 1 -W 1 192.0.2.2"
 }
 
-active() { ip netns exec $A cat /sys/class/net/bond0/bonding/active_slave; }
+active() { ns_cat $A /sys/class/net/bond0/bonding/active_slave; }
 
 # sas: A's SAs offloaded to bond0 (a fresh key per SA and direction), B's in
 # software; transport-mode policies for all traffic between the two.
@@ -100,7 +100,7 @@ through() {
 }
 
 ok "bond0 (active-backup) over two ipsecsim devices" setup
-ok "bond0 advertises esp-hw-offload" bash -c "ip netns exec $A ethtool -k bond0 | grep -q '^esp-hw-offload: on'"
+ok "bond0 advertises esp-hw-offload" bash -c "nsx $A ethtool -k bond0 | grep -q '^esp-hw-offload: on'"
 # 6.12's bonding offers ESP checksum and segmentation offload in
 # active-backup whatever its slaves have (BOND_XFRM_FEATURES is set at
 # setup, not computed). ipsecsim has neither: with them on, the stack leaves
@@ -108,8 +108,8 @@ ok "bond0 advertises esp-hw-offload" bash -c "ip netns exec $A ethtool -k bond0 
 # over the ESP trailer too (pings pass, TCP does not: seen). An admin turns
 # them off on such a bond, as here.
 ok "bond0: ESP checksum and segmentation offload off (ipsecsim has neither)" bash -c "
-	ip netns exec $A ethtool -K bond0 esp-tx-csum-hw-offload off tx-esp-segmentation off &&
-	ip netns exec $A ethtool -k bond0 | grep -q '^esp-tx-csum-hw-offload: off'"
+	nsx $A ethtool -K bond0 esp-tx-csum-hw-offload off tx-esp-segmentation off &&
+	nsx $A ethtool -k bond0 | grep -q '^esp-tx-csum-hw-offload: off'"
 ok "SAs offloaded to bond0, software on the peer" sas
 ok "outbound SA offloaded to bond0" offloaded_to_bond 0x3001
 ok "inbound SA offloaded to bond0" offloaded_to_bond 0x3002
@@ -120,7 +120,7 @@ idle_tx=$(stat s1 $A ipsec_tx_packets)
 # Failover: bonding moves the SAs to s1 (delete/free on s0, add on s1 with
 # real_dev cleared during the call).
 ok "failover to s1" ip -n $A link set s0 down
-ok "s1 is the active slave" wait_for 5 "test \$(ip netns exec $A cat /sys/class/net/bond0/bonding/active_slave) = s1"
+ok "s1 is the active slave" wait_for 5 "test \$(ns_cat $A /sys/class/net/bond0/bonding/active_slave) = s1"
 ok "the backup s1 encrypted nothing while s0 was active" test "$idle_tx" = 0
 ok "SAs still offloaded to bond0 after the failover" bash -c "$(declare -f offloaded_to_bond); A=$A; offloaded_to_bond 0x3001 && offloaded_to_bond 0x3002"
 through s1 p1 "after failover, s1"

@@ -146,10 +146,29 @@ sim_tcp() {
 	# processes; a refused connection costs nothing).
 	ip netns exec "$cns" timeout 50 socat -u "OPEN:$out.src" "$connect,retry=200,interval=0.1" ||
 		{ echo "sim_tcp: the client failed (rc $?) after $((SECONDS - t0)) s"; rc=1; }
+	# A server still receiving 30 s later is stuck (its bound kills it at
+	# 60 s): what the two ends saw, taken before that (an intermittent stall
+	# of a peer -> hb0 transfer in 26, session 13, left no trace otherwise).
+	local waited=0
+	while kill -0 $srv 2>/dev/null && [ $waited -lt 1500 ]; do nap 0.02; waited=$((waited + 1)); done
+	kill -0 $srv 2>/dev/null && { echo "sim_tcp: the server is still receiving after 30 s"; sim_tcp_diag "$sns" "$cns"; }
 	wait $srv || { echo "sim_tcp: the server failed (rc $?) after $((SECONDS - t0)) s"; rc=1; }
 	[ $rc = 0 ] && { cmp "$out" "$out.src" || { echo "sim_tcp: received $(wc -c < "$out") of $bytes bytes"; rc=1; }; }
 	rm -f "$out" "$out.src"
 	return $rc
+}
+
+# sim_tcp_diag NS...: sockets, neighbours, link and xfrm error counters of
+# each namespace (for a failure's report).
+sim_tcp_diag() {
+	local ns
+	for ns; do
+		echo "## $ns"
+		ip netns exec "$ns" ss -tnio
+		ip -n "$ns" neigh
+		ip -n "$ns" -s -o link
+		nsx "$ns" awk '$2 != 0' /proc/net/xfrm_stat
+	done
 }
 
 # sim_capture NS DEV FILE: starts tcpdump writing what DEV receives (-Q in:

@@ -128,8 +128,11 @@ nsx() { local ns=$1; shift; nsenter --net="/run/netns/$ns" "$@"; }
 # was made in, so a new namespace of the same name needs a new mount).
 NS_SYS_DIR=/run/hbt-sys
 ns_sys() {
-	[ -d "$NS_SYS_DIR/$1/class/net" ] && return 0
-	mkdir -p "$NS_SYS_DIR/$1" && nsenter --net="/run/netns/$1" mount -t sysfs sysfs "$NS_SYS_DIR/$1"
+	local d=$NS_SYS_DIR/$1
+	[ -e "$d/class/net/lo" ] && return 0
+	# (One without lo shows a namespace that is gone.)
+	[ -d "$d/class" ] && umount "$d"
+	mkdir -p "$d" && nsenter --net="/run/netns/$1" mount -t sysfs sysfs "$d"
 }
 # ns_cat NETNS FILE: FILE, a path under /sys, as NETNS sees it.
 ns_cat() {
