@@ -154,3 +154,7 @@ ns_sys_drop() {
 }
 # (An earlier script's, should it have left one.)
 ns_sys_drop
+# For the checks that run a `bash -c` command line too (a function that is
+# not there is "command not found": under `!` a check would pass).
+export NS_SYS_DIR
+export -f nsx ns_sys ns_cat ns_write
