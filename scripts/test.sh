@@ -63,7 +63,11 @@ step "guest: KUnit suites and integration tests"
 # second 10 31, 11 56, 13 51, 15 70, 17 71, 18 191 (hbond and ipsecsim
 # sweeps then; ipsecsim's, about 85 s, is 19 now), 21 63, 23 67, 24 76,
 # 25 141, 27 48, 30 80, 31 64, 99 64 (ended at 1129 s). 99 runs last in its
-# guest (glob order): it turns lockdep off (see the script).
+# guest (glob order): it turns lockdep off (see the script). Session 13
+# (guest programs without ASLR, sysfs through builtins; idle, 714 s in
+# all): first guest 12 62 s, 14 52, 16 68, 19 55, 20 74, 22 101, 26 142
+# (554 s of scripts); second 10 17, 11 28, 13 30, 15 34, 17 44, 18 45,
+# 21 34, 23 32, 24 32, 25 78, 27 31, 30 51, 31 41, 99 34 (528 s).
 first_guest=(20-ipsecsim-offload 22-ipsecsim-engine 14-team-propagation 16-teardown-torture 12-alb 19-fault-injection-ipsecsim 26-hbond-esp-alb)
 all_scripts=()
 for t in tests/guest/[0-9]*.sh; do all_scripts+=("$(basename "$t" .sh)"); done
