@@ -93,7 +93,7 @@ ok "1 flow during a link change: traffic flowed ($total bytes)" test "$total" -g
 ok "a flow stays on its slave when another slave fails (s$flow: $d of $total bytes)" \
 	test $((d * 100)) -ge $((total * 98))
 ip -n "$B" link set "p$other" up
-ok "s$other usable again" wait_for 5 "test \$(ns_cat $A /sys/class/net/s$other/hbond_slave/link) = up"
+ok "s$other usable again" wait_for 5 "test \$(slave_attr s$other link) = up"
 
 rx=$(hbond_opt active_slave)
 ok "a receive slave is chosen" test -n "$rx"
@@ -101,7 +101,7 @@ ok "team address moved to the receive slave" \
 	test "$(mac_of "$rx" "$A")" = "$(mac_of hb0 "$A")"
 peer=p${rx#s}
 ip -n "$B" link set "$peer" down
-ok "receive slave fails over" wait_for 5 "test \$(ns_cat $A /sys/class/net/hb0/hbond/active_slave) != $rx"
+ok "receive slave fails over" wait_for 5 "test \$(hbond_opt active_slave) != $rx"
 ok "ping after receive failover" wait_for 5 "nsx $A ping -c 1 -W 1 192.0.2.2"
 addrs=$(for s in s1 s2 s3; do mac_of $s "$A"; done | sort | uniq -d)
 ok "slave addresses stay unique" test -z "$addrs"

@@ -32,7 +32,7 @@ bare() { no_group "$1" && no_uc "$1" "$MV" && test "$(counts "$1")" = 0/0; }
 link_up() { wait_for 5 "test \"\$(link_field $1 $A ' state ([A-Z]+) ')\" = UP"; }
 # cond SHELL-CONDITION: a condition over the helpers above, in this shell.
 cond() { eval "$1"; }
-active_is() { wait_for 5 "test \"\$(ns_cat $A /sys/class/net/hb0/hbond/active_slave)\" = $1"; }
+active_is() { wait_for 5 "test \"\$(hbond_opt active_slave)\" = $1"; }
 
 # --- AFT ---------------------------------------------------------------
 ok "topology: aft team with two veth slaves" team_topology aft 2

@@ -120,7 +120,7 @@ idle_tx=$(stat s1 $A ipsec_tx_packets)
 # Failover: bonding moves the SAs to s1 (delete/free on s0, add on s1 with
 # real_dev cleared during the call).
 ok "failover to s1" ip -n $A link set s0 down
-ok "s1 is the active slave" wait_for 5 "test \$(ns_cat $A /sys/class/net/bond0/bonding/active_slave) = s1"
+ok "s1 is the active slave" wait_for 5 "test \$(active) = s1"
 ok "the backup s1 encrypted nothing while s0 was active" test "$idle_tx" = 0
 ok "SAs still offloaded to bond0 after the failover" bash -c "$(declare -f offloaded_to_bond); A=$A; offloaded_to_bond 0x3001 && offloaded_to_bond 0x3002"
 through s1 p1 "after failover, s1"
